@@ -1,0 +1,171 @@
+"""The Python API behind the CLI: build a run from a recipe, train it, load it back, sample from it."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from multigan import __version__
+from multigan.core import checkpoint as ckpt
+from multigan.core.data import BatchLoader, cache_dir, resolve_data_root
+from multigan.core.distributed import seed_everything, select_device
+from multigan.core.phases import DataInfo, GANModel
+from multigan.core.trainer import Trainer
+from multigan.errors import UserError
+from multigan.metrics.base import EvalContext
+from multigan.metrics.evaluate import Evaluator, generate
+from multigan.recipe import RunConfig, dump_yaml, from_dict
+from multigan.registry import DATASETS, MODALITIES, MODELS
+
+
+class RunFolderError(UserError):
+    """The output folder exists, or a run folder is not one."""
+
+
+def run_folder(config: RunConfig, out: str | Path | None, overwrite: bool) -> Path:
+    run_dir = Path(out) if out else Path(config.out.root) / config.out.name
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not overwrite:
+            raise RunFolderError(
+                f"{run_dir} already exists; pass --resume {run_dir} to continue it or --overwrite to start over"
+            )
+        shutil.rmtree(run_dir)
+    return run_dir
+
+
+def build_model(config: RunConfig, info: DataInfo, device: torch.device) -> GANModel:
+    model = MODELS.get(config.model_name)(config.model, info).to(device)
+    if config.train.channels_last:
+        model.to(memory_format=torch.channels_last)
+    return model
+
+
+def eval_context(config: RunConfig, info: DataInfo, data_root: Path, device: torch.device) -> EvalContext:
+    return EvalContext(info, config.data_name, config.data, data_root, cache_dir(data_root), device)
+
+
+def train(
+    config: RunConfig,
+    data_root: str | Path | None = None,
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    overwrite: bool = False,
+    log: bool = True,
+) -> Path:
+    """Train `config` into a new run folder, or continue the run in `resume` from its latest checkpoint."""
+    if resume:
+        run_dir, checkpoint = Path(resume), ckpt.latest_checkpoint(Path(resume))
+        saved = ckpt.read_meta(checkpoint)["model"]
+        if saved != config.model_name:
+            raise ckpt.CheckpointError(
+                f"{checkpoint}: checkpoint of model '{saved}', but the recipe trains '{config.model_name}'"
+            )
+    else:
+        run_dir, checkpoint = run_folder(config, out, overwrite), None
+    device = select_device(config.train.device)
+    seed_everything(config.train.seed)
+    root = resolve_data_root(data_root)
+    dataset = DATASETS.get(config.data_name)(config.data, root, "train")
+    model = build_model(config, dataset.info, device)
+    loader = BatchLoader(dataset, config.train.batch_size, config.train.seed, device)
+    modality = MODALITIES.get(dataset.info.modality)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "samples").mkdir(exist_ok=True)
+    _write_text_atomic(run_dir / "config.yaml", dump_yaml(config))
+
+    def save_preview(samples: dict[str, torch.Tensor], step: int, writer: Any) -> None:
+        modality.save_samples(samples, run_dir / "samples" / f"step-{step:07d}{modality.preview_suffix}", dataset.info)
+        if writer is not None:
+            modality.log_samples(writer, "samples", samples, step, dataset.info)
+
+    evaluator = None
+    if config.eval.metrics:
+        evaluator = Evaluator(config.eval, eval_context(config, dataset.info, root, device))
+    meta = {
+        "model": config.model_name,
+        "data": config.data_name,
+        "config": config.to_dict(),
+        "info": dataclasses.asdict(dataset.info),
+        "multigan_version": __version__,
+    }
+    trainer = Trainer(
+        model, loader, config.train, run_dir, save_preview, meta, evaluator, config.eval.every, config.eval.best, log
+    )
+    if checkpoint is not None:
+        trainer.restore(checkpoint)
+    trainer.fit()
+    return run_dir
+
+
+def resolve_checkpoint(run: str | Path, which: str = "latest") -> Path:
+    """`which`: "latest", "best", or a checkpoint folder name inside the run."""
+    run_dir = Path(run)
+    if (run_dir / ckpt.META_FILE).is_file():  # a checkpoint folder itself
+        return run_dir
+    if not run_dir.is_dir():
+        raise RunFolderError(f"{run_dir}: no such run folder")
+    if which == "latest":
+        return ckpt.latest_checkpoint(run_dir)
+    folder = run_dir / "checkpoints" / which
+    if not (folder / ckpt.META_FILE).is_file():
+        raise ckpt.CheckpointError(f"{folder}: no such checkpoint")
+    return folder
+
+
+def load_run(run: str | Path, which: str = "latest", device: str = "auto") -> tuple[RunConfig, GANModel, Path]:
+    """The run's config and its model with the checkpoint's weights (the EMA copy where there is one), in
+    eval mode. Needs no data: the data info travels in the checkpoint."""
+    folder = resolve_checkpoint(run, which)
+    meta = ckpt.read_meta(folder)
+    config = from_dict(meta["config"], source=str(folder / ckpt.META_FILE))
+    info = DataInfo(**{**meta["info"], "shape": tuple(meta["info"]["shape"])})
+    model = build_model(config, info, select_device(device))
+    networks = ckpt.load_networks(folder)
+    for name, net in model.networks().items():
+        net.load_state_dict(networks.get(f"ema:{name}", networks[name]))
+    model.eval()
+    return config, model, folder
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sample(run: str | Path, n: int, out: str | Path, grid: bool = False, seed: int = 0, which: str = "latest") -> Path:
+    """`n` samples from a run: one preview file (`grid`) or one file per example plus manifest.json."""
+    config, model, folder = load_run(run, which)
+    modality = MODALITIES.get(model.info.modality)
+    samples = generate(model, n, seed, batch_size=config.eval.batch_size)
+    out = Path(out)
+    if grid:
+        return modality.save_samples(samples, out if out.suffix else out.with_suffix(modality.preview_suffix), model.info)
+    if out.exists() and any(out.iterdir()):
+        raise RunFolderError(f"{out} already exists and is not empty; choose another --out")
+    modality.save_examples(samples, out, model.info)
+    manifest = {
+        "model": config.model_name,
+        "data": config.data_name,
+        "checkpoint": str(folder),
+        "checkpoint_sha256": file_sha256(folder / ckpt.NETWORKS_FILE),
+        "step": ckpt.read_meta(folder).get("global_step"),
+        "seed": seed,
+        "n": n,
+        "labels": samples["label"].tolist() if "label" in samples else None,
+        "class_names": model.info.class_names,
+    }
+    ckpt.write_json_atomic(out / "manifest.json", manifest)
+    return out
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,112 @@
+"""`multigan` command line: thin — parses arguments and calls `multigan.api`.
+
+User mistakes end as one line on stderr and exit status 1; Ctrl-C says how to resume.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EPILOG = """examples:
+  multigan recipes                                        list the recipes
+  multigan train dcgan_digits                             train on the built-in digits (no files needed)
+  multigan train recipes/dcgan_fashion.yaml --set train.steps=200 model.generator_width=32
+  multigan train --resume runs/dcgan_fashion              continue a run from its last checkpoint
+  multigan sample runs/dcgan_fashion --n 1000 --out synthetic/   one PNG per sample + manifest.json
+  multigan sample runs/dcgan_fashion --n 64 --out grid.png --grid
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="multigan",
+        description="Train GANs on images, text and audio from YAML recipes; sample and evaluate them.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a recipe (or resume a run)", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("recipe", nargs="?", help="recipe file or name in recipes/ (optional with --resume)")
+    train.add_argument("--set", nargs="+", default=[], metavar="SECTION.KEY=VALUE", dest="overrides",
+                       help="override recipe values, e.g. train.steps=200 model.loss=hinge")
+    train.add_argument("--resume", metavar="RUN", help="continue RUN from its latest checkpoint")
+    train.add_argument("--out", metavar="DIR", help="run folder (default: <out.root>/<out.name>, i.e. runs/<recipe>)")
+    train.add_argument("--overwrite", action="store_true", help="delete an existing run folder first")
+    train.add_argument("--data-root", metavar="DIR", help="datasets root (default: $MULTIGAN_DATA, else ./data)")
+    train.add_argument("--dry-run", action="store_true", help="print the resolved recipe and exit")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sample = commands.add_parser("sample", help="generate samples from a trained run")
+    sample.add_argument("run", help="run folder (or one of its checkpoint folders)")
+    sample.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("--out", required=True, help="output folder (or file with --grid)")
+    sample.add_argument("--grid", action="store_true", help="write one preview grid/file instead of one file each")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--checkpoint", default="latest", help="latest (default), best, or a step-NNNNNNN folder")
+
+    commands.add_parser("recipes", help="list the recipes with one-line descriptions")
+    return parser
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from multigan import api
+    from multigan.errors import UserError
+    from multigan.recipe import dump_yaml, load_recipe, non_defaults
+
+    if args.recipe is None and args.resume is None:
+        raise UserError("multigan train needs a RECIPE (or --resume RUN); see `multigan recipes`")
+    recipe = args.recipe or str(Path(args.resume) / "config.yaml")
+    config = load_recipe(recipe, args.overrides)
+    if args.dry_run:
+        print(dump_yaml(config), end="")
+        return
+    changed = non_defaults(config)
+    print(f"{config.source}: {config.model_name} on {config.data_name}; non-default values:", file=sys.stderr)
+    for key, value in changed.items():
+        print(f"  {key} = {value}", file=sys.stderr)
+    run_dir = api.train(config, args.data_root, args.out, args.resume, args.overwrite, log=not args.quiet)
+    print(f"run finished: {run_dir} (samples in {run_dir / 'samples'}, checkpoints in {run_dir / 'checkpoints'})")
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    from multigan import api
+    from multigan.errors import UserError
+
+    if args.n < 1:
+        raise UserError(f"--n must be at least 1, got {args.n}")
+    path = api.sample(args.run, args.n, args.out, grid=args.grid, seed=args.seed, which=args.checkpoint)
+    print(f"wrote {args.n} samples to {path}")
+
+
+def cmd_recipes(args: argparse.Namespace) -> None:
+    from multigan.recipe import list_recipes, recipe_description
+
+    recipes = list_recipes()
+    width = max((len(p.stem) for p in recipes), default=0)
+    for path in recipes:
+        print(f"{path.stem:<{width}}  {recipe_description(path)}")
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "recipes": cmd_recipes}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from multigan.errors import UserError
+
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except UserError as err:
+        print(f"multigan: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("multigan: interrupted; `multigan train --resume RUN` continues from the last checkpoint", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

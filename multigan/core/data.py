@@ -1,0 +1,97 @@
+"""Data plumbing every modality shares: the data root, the dataset contract, and an exactly resumable batch loader.
+
+A dataset (registered in `multigan.registry.DATASETS`) is a class with a `Config` dataclass (the recipe's `data:`
+section) built as `Dataset(config, root, split)`. It exposes `info` (a `DataInfo`), `__len__`, and
+`gather(index) -> Batch`, which turns a 1-D LongTensor of example indices into model-ready CPU tensors.
+Most datasets hold everything in memory as one uint8 tensor, so `gather` is one indexing op plus a cast.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator, Protocol
+
+import torch
+from torch import Tensor
+
+from multigan.core.phases import Batch, DataInfo
+from multigan.errors import UserError
+
+
+class DataError(UserError, RuntimeError):
+    """A dataset is missing, incomplete or corrupt. The message says where we looked and what was expected."""
+
+
+class Dataset(Protocol):
+    info: DataInfo
+
+    def __len__(self) -> int: ...
+
+    def gather(self, index: Tensor) -> Batch: ...
+
+
+def resolve_data_root(explicit: str | os.PathLike | None = None) -> Path:
+    """`--data-root`, else `$MULTIGAN_DATA`, else `./data`."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("MULTIGAN_DATA")
+    return Path(env).expanduser() if env else Path("data")
+
+
+class BatchLoader:
+    """Endless shuffled batches with O(1) state: (epoch, position). Each epoch's permutation is drawn from a
+    generator seeded by (seed, epoch), so a resumed run sees exactly the batches an uninterrupted one would."""
+
+    def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device | str = "cpu"):
+        n = len(dataset)
+        if n == 0:
+            raise DataError("the dataset is empty")
+        self.dataset = dataset
+        self.batch_size = min(batch_size, n)  # a dataset smaller than a batch still trains
+        self.seed = seed
+        self.device = torch.device(device)
+        self.epoch = 0
+        self.position = 0
+        self._order = self._permutation(0)
+
+    def _permutation(self, epoch: int) -> Tensor:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        return torch.randperm(len(self.dataset), generator=g)
+
+    def next_batch(self) -> Batch:
+        if self.position + self.batch_size > len(self._order):  # drop the ragged tail: all batches equal size
+            self.epoch += 1
+            self.position = 0
+            self._order = self._permutation(self.epoch)
+        index = self._order[self.position : self.position + self.batch_size]
+        self.position += self.batch_size
+        batch = self.dataset.gather(index)
+        non_blocking = self.device.type == "cuda"
+        return {k: v.to(self.device, non_blocking=non_blocking) for k, v in batch.items()}
+
+    def __iter__(self) -> Iterator[Batch]:
+        while True:
+            yield self.next_batch()
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "position": self.position, "seed": self.seed}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.seed = int(state["seed"])
+        self.epoch = int(state["epoch"])
+        self.position = int(state["position"])
+        self._order = self._permutation(self.epoch)
+
+
+def cache_dir(data_root: Path) -> Path:
+    """Where derived data (reference statistics, trained feature extractors, converted files) is cached:
+    `$MULTIGAN_CACHE`, else `<data root>/.cache` when writable, else `~/.cache/multigan`."""
+    env = os.environ.get("MULTIGAN_CACHE")
+    if env:
+        path = Path(env).expanduser()
+    elif os.access(data_root, os.W_OK):
+        path = data_root / ".cache"
+    else:
+        path = Path.home() / ".cache" / "multigan"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,113 @@
+"""The plug-in contract: a model says *which* networks each phase trains and *what* the loss is; the trainer does
+everything else (zero_grad, freezing, autocast, backward, clipping, step, NaN checks, EMA, cadence).
+
+Models never call `backward()` or `optimizer.step()`. To add a model, copy `multigan/images/template.py`.
+"""
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import torch
+from torch import Tensor, nn
+
+Batch = dict[str, Tensor]  # {"image": x, "label": y}, {"tokens": t}, {"source": a, "target": b} ...
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One optimiser update of the game."""
+
+    name: str  # "D", "G", "G_mle", "G_pg" ... ; the key passed to `GANModel.loss`
+    trains: tuple[str, ...]  # network names that get gradients; every other network is frozen
+    optimizer: str  # key into `GANModel.optimizers()`
+    repeat: int = 1  # e.g. 5 critic updates per generator update (WGAN-GP)
+    every: int = 1  # run on steps where step % every == 0 (lazy regularisation)
+    uses_data: bool = True  # False: the trainer passes an empty batch (e.g. the generator's phase)
+
+
+@dataclass
+class DataInfo:
+    """What a model needs to know about its data, saved with every checkpoint so a run can sample without it."""
+
+    modality: str  # "image" | "text" | "audio"
+    shape: tuple[int, ...] = ()  # one example without batch: (C, H, W) for images, (L,) for text, (T,) for audio
+    num_classes: int = 0  # 0: unlabelled
+    class_names: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # modality-specific: vocabulary, sample rate ...
+
+
+class GANModel(nn.Module, metaclass=ABCMeta):
+    """Base class of every model. Subclasses set `Config` (a dataclass: the recipe's `model:` section),
+    `modality`, and implement the five methods below; the hooks have working defaults.
+
+    All networks are attributes (so `.to(device)` moves them) and are listed by `networks()`.
+    """
+
+    Config: ClassVar[type]
+    modality: ClassVar[str]
+    ema_network: ClassVar[str | None] = "generator"  # the network whose EMA copy samples, if train.ema > 0
+
+    def __init__(self, config: Any, info: DataInfo):
+        super().__init__()
+        self.config = config
+        self.info = info
+        # train.batch_size, set by the trainer: phases with uses_data=False generate this many samples
+        self.batch_size = 64
+
+    # --- required --------------------------------------------------------------------------------------------
+    @abstractmethod
+    def networks(self) -> dict[str, nn.Module]:
+        """Everything that is checkpointed, by name."""
+
+    @abstractmethod
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Optimisers by name; hyper-parameters come from the model's Config."""
+
+    @abstractmethod
+    def phases(self, stage: str) -> list[Phase]:
+        """Phases of one training step in `stage` (e.g. "pretrain_g", "adversarial"), in order."""
+
+    @abstractmethod
+    def loss(self, phase: str, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
+        """Scalar loss to minimise for `phase` and detached scalars to log."""
+
+    @abstractmethod
+    def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None) -> Batch:
+        """`n` modality-native samples ({"image": (N, C, H, W) in [-1, 1], "label": (N,)}, {"tokens": (N, L)}),
+        drawn only from `generator`, so the same seed gives the same samples."""
+
+    # --- optional hooks ----------------------------------------------------------------------------------------
+    stages: ClassVar[tuple[str, ...]] = ("adversarial",)  # stage names this model understands
+
+    def on_step(self, stage: str, step: int, total: int) -> None:
+        """Called before the phases of every step (e.g. temperature annealing). `step` counts within the stage."""
+
+    def after_phase(self, phase: str) -> None:
+        """Called after the optimiser step of `phase` (e.g. SeqGAN's delayed rollout-network update)."""
+
+    def lr_schedulers(self, optimizers: dict[str, torch.optim.Optimizer], total_steps: int) -> dict[str, Any]:
+        """Per-optimiser LR schedulers, stepped once per training step; none by default."""
+        return {}
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+
+class Modality(Protocol):
+    """What a modality plug-in gives the trainer and the CLI: previews and exported examples.
+    Registered in `multigan.registry.MODALITIES` under `DataInfo.modality`."""
+
+    preview_suffix: str  # ".png", ".txt", ".wav": the preview file written by save_samples
+
+    def save_samples(self, samples: Batch, path: Path, info: DataInfo) -> Path:
+        """One preview file (image grid, text lines, audio montage) at `path`, written atomically."""
+
+    def log_samples(self, writer: Any, tag: str, samples: Batch, step: int, info: DataInfo) -> None:
+        """The preview in TensorBoard (`writer` is a SummaryWriter)."""
+
+    def save_examples(self, samples: Batch, folder: Path, info: DataInfo) -> list[Path]:
+        """One file per example, in a layout a downstream loader reads (ImageFolder, WAV + CSV, JSONL)."""

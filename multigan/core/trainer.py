@@ -1,0 +1,277 @@
+"""The adversarial training loop, written once: stages -> steps -> phases -> optimiser updates.
+
+The model says which networks each phase trains and what the loss is (core/phases.py); this loop does the rest:
+freezing, zero_grad, autocast, backward, clipping, step, NaN checks, EMA, LR schedules, and the
+log / sample / eval / checkpoint cadence. Host syncs happen only at that cadence, never per step.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import Tensor, nn
+
+from multigan.core import checkpoint as ckpt
+from multigan.core.data import BatchLoader
+from multigan.core.distributed import autocast, rng_state, set_rng_state
+from multigan.core.ema import EMA
+from multigan.core.logging import RunLogger
+from multigan.core.phases import GANModel, Phase
+from multigan.errors import UserError
+
+
+@dataclass
+class StageConfig:
+    name: str = "adversarial"  # one of the model's `stages`
+    steps: int = 1000
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000  # steps of the single "adversarial" stage, used when `stages` is empty
+    stages: list[StageConfig] = field(default_factory=list)  # e.g. SeqGAN: pretrain_g, pretrain_d, adversarial
+    batch_size: int = 64
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    amp: str = "none"  # none | bf16
+    channels_last: bool = False  # NHWC memory layout for 4-D inputs and conv weights (faster convs on GPU)
+    compile: bool = False  # torch.compile every network
+    grad_clip: float = 0.0  # max global grad norm per phase; 0 disables
+    ema: float = 0.0  # EMA decay of the generator's weights (e.g. 0.999); 0 disables
+    ema_start: int = 0  # before this global step the EMA copy just follows the weights
+    log_every: int = 50
+    sample_every: int = 500  # preview grid cadence (steps); 0: only at the end
+    preview_samples: int = 64
+    checkpoint_every: int = 500  # 0: only at the end
+    keep_checkpoints: int = 3  # newest step checkpoints kept; `best` is kept separately
+
+    def stage_list(self) -> list[StageConfig]:
+        return list(self.stages) or [StageConfig("adversarial", self.steps)]
+
+
+class NonFiniteLossError(UserError, RuntimeError):
+    """A loss became NaN or inf; the run stopped and its last good checkpoint is kept."""
+
+
+Evaluator = Callable[[GANModel], dict[str, Any]]  # -> {name: MetricValue(value, higher_is_better, protocol)}
+
+
+class Trainer:
+    def __init__(
+        self,
+        model: GANModel,
+        loader: BatchLoader,
+        config: TrainConfig,
+        run_dir: Path,
+        save_preview: Callable[[dict[str, Tensor], int, Any], None],
+        meta: dict[str, Any],
+        evaluator: Evaluator | None = None,
+        eval_every: int = 0,
+        best_metric: str = "",
+        log: bool = True,
+    ):
+        self.model, self.loader, self.config, self.run_dir = model, loader, config, run_dir
+        self.save_preview, self.meta = save_preview, meta
+        self.evaluator, self.eval_every, self.best_metric = evaluator, eval_every, best_metric
+        self.device = model.device
+        model.batch_size = config.batch_size
+        self.stages = config.stage_list()
+        self.networks = model.networks()
+        self.optimizers = model.optimizers()
+        self.schedulers = model.lr_schedulers(self.optimizers, sum(s.steps for s in self.stages))
+        self.ema = EMA(self.networks[model.ema_network], config.ema) if config.ema and model.ema_network else None
+        self.stage_index = self.stage_step = self.global_step = 0
+        self.best_value: float | None = None
+        self._trainable: tuple[str, ...] | None = None
+        self._sums: dict[str, Tensor] = {}
+        self._counts: dict[str, int] = {}
+        self._bad: dict[str, Tensor] = {}
+        self._first_bad = torch.tensor(-1, device=self.device)
+        self._log_enabled = log
+        if config.compile:
+            for net in self.networks.values():
+                net.compile()
+
+    # --- the loop ----------------------------------------------------------------------------------------------
+    def fit(self) -> None:
+        total = sum(s.steps for s in self.stages)
+        self.logger = RunLogger(self.run_dir, total, self.global_step, enabled=self._log_enabled)
+        self._last_log_time, self._last_log_step = time.perf_counter(), self.global_step
+        try:
+            while self.stage_index < len(self.stages):
+                stage = self.stages[self.stage_index]
+                self.logger.set_stage(stage.name)
+                phases = self.model.phases(stage.name)
+                while self.stage_step < stage.steps:
+                    self._train_step(stage, phases)
+                    self._cadence(stage.name, last=self.global_step == total)
+                self.stage_index, self.stage_step = self.stage_index + 1, 0
+        finally:
+            self.logger.close()
+
+    def _train_step(self, stage: StageConfig, phases: list[Phase]) -> None:
+        self.model.train()
+        self.model.on_step(stage.name, self.stage_step, stage.steps)
+        for phase in phases:
+            if self.stage_step % phase.every == 0:
+                for _ in range(phase.repeat):
+                    self._run_phase(phase)
+        if self.ema is not None:
+            network = self.networks[self.model.ema_network]
+            if self.global_step < self.config.ema_start:
+                self.ema.shadow = {k: v.detach().clone() for k, v in network.state_dict().items()}
+            else:
+                self.ema.update(network)
+        for scheduler in self.schedulers.values():
+            scheduler.step()
+        self.stage_step += 1
+        self.global_step += 1
+        self.logger.advance()
+
+    def _run_phase(self, phase: Phase) -> None:
+        self._set_trainable(phase.trains)
+        optimizer = self.optimizers[phase.optimizer]
+        optimizer.zero_grad(set_to_none=True)
+        batch = self._prepare(self.loader.next_batch()) if phase.uses_data else {}
+        with autocast(self.device, self.config.amp):
+            loss, scalars = self.model.loss(phase.name, batch)
+        loss.backward()
+        if self.config.grad_clip > 0:
+            params = [p for name in phase.trains for p in self.networks[name].parameters()]
+            scalars = {**scalars, "grad_norm": nn.utils.clip_grad_norm_(params, self.config.grad_clip)}
+        optimizer.step()
+        self.model.after_phase(phase.name)
+        self._record(phase.name, loss.detach(), scalars)
+
+    def _prepare(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        if not self.config.channels_last:
+            return batch
+        return {k: v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v for k, v in batch.items()}
+
+    def _set_trainable(self, names: tuple[str, ...]) -> None:
+        """Only the phase's networks get gradients; toggled only when the set changes."""
+        if names == self._trainable:
+            return
+        unknown = set(names) - set(self.networks)
+        if unknown:
+            raise KeyError(f"phase trains unknown networks {sorted(unknown)}; networks: {sorted(self.networks)}")
+        for name, net in self.networks.items():
+            net.requires_grad_(name in names)
+        self._trainable = names
+
+    def _record(self, phase: str, loss: Tensor, scalars: dict[str, Tensor]) -> None:
+        # accumulate on the device: no host sync until the next log step
+        bad = ~torch.isfinite(loss)
+        self._bad[phase] = self._bad[phase] | bad if phase in self._bad else bad
+        self._first_bad = torch.where(bad & (self._first_bad < 0), self.global_step, self._first_bad)
+        for key, value in {f"loss_{phase}": loss, **scalars}.items():
+            value = value.detach().float()
+            self._sums[key] = self._sums[key] + value if key in self._sums else value
+            self._counts[key] = self._counts.get(key, 0) + 1
+
+    # --- cadence -----------------------------------------------------------------------------------------------
+    def _due(self, every: int, last: bool) -> bool:
+        return last or (every > 0 and self.global_step % every == 0)
+
+    def _cadence(self, stage: str, last: bool) -> None:
+        cfg = self.config
+        if self._due(cfg.log_every, last) and self._sums:
+            self._flush_logs(stage)
+        if self._due(cfg.sample_every, last):
+            self._check_finite()
+            with self._sampling_weights():
+                self.save_preview(self._preview(), self.global_step, self.logger.writer)
+        if self.evaluator is not None and self._due(self.eval_every, last):
+            self._evaluate()
+        if self._due(cfg.checkpoint_every, last):
+            self.save(ckpt.step_folder(self.run_dir / "checkpoints", self.global_step))
+            ckpt.prune_checkpoints(self.run_dir / "checkpoints", cfg.keep_checkpoints)
+
+    def _flush_logs(self, stage: str) -> None:
+        self._check_finite()
+        values = {k: (self._sums[k] / self._counts[k]).item() for k in self._sums}
+        now = time.perf_counter()
+        steps = self.global_step - self._last_log_step
+        if steps > 0:
+            values["sec_per_step"] = (now - self._last_log_time) / steps
+        self._last_log_time, self._last_log_step = now, self.global_step
+        self.logger.log(self.global_step, values, "train", stage)
+        self._sums, self._counts = {}, {}
+
+    def _check_finite(self) -> None:
+        for phase, flag in self._bad.items():
+            if bool(flag):
+                first = int(self._first_bad)
+                kept = ckpt.list_checkpoints(self.run_dir / "checkpoints")
+                where = f"last good checkpoint: {kept[-1]}" if kept else "no checkpoint was written before it"
+                raise NonFiniteLossError(
+                    f"the loss of phase '{phase}' became NaN/inf at step {first}; training stopped ({where})"
+                )
+
+    def _sampling_weights(self):
+        """Generator weights to sample with: the EMA copy when there is one; networks in eval mode."""
+        self.model.eval()
+        if self.ema is None:
+            return nullcontext()
+        return self.ema.swapped(self.networks[self.model.ema_network])
+
+    @torch.no_grad()
+    def _preview(self) -> dict[str, Tensor]:
+        generator = torch.Generator(self.device).manual_seed(self.config.seed + 1)  # same noise every preview
+        return {k: v.cpu() for k, v in self.model.sample(self.config.preview_samples, generator).items()}
+
+    def _evaluate(self) -> None:
+        self._check_finite()
+        with self._sampling_weights():
+            results = self.evaluator(self.model)
+        record = {"step": self.global_step, "metrics": {k: v.to_json() for k, v in results.items()}}
+        ckpt.write_json_atomic(self.run_dir / "eval.json", record)
+        self.logger.log(self.global_step, {k: v.value for k, v in results.items()}, "eval")
+        self.meta["metrics"] = record["metrics"]
+        best = results.get(self.best_metric) if self.best_metric else None
+        if best is not None:
+            better = self.best_value is None or (
+                best.value > self.best_value if best.higher_is_better else best.value < self.best_value
+            )
+            if better:
+                self.best_value = best.value
+                self.save(self.run_dir / "checkpoints" / "best")
+
+    # --- checkpoints -------------------------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        self._check_finite()
+        networks = {name: net.state_dict() for name, net in self.networks.items()}
+        if self.ema is not None:
+            networks[f"ema:{self.model.ema_network}"] = self.ema.state_dict()
+        state = {
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
+            "rng": rng_state(),
+            "loader": self.loader.state_dict(),
+            "position": [self.stage_index, self.stage_step, self.global_step],
+            "best_value": self.best_value,
+        }
+        stage = self.stages[min(self.stage_index, len(self.stages) - 1)].name
+        meta = {**self.meta, "global_step": self.global_step, "stage": stage}
+        ckpt.save_checkpoint(folder, networks, state, meta)
+
+    def restore(self, folder: Path) -> None:
+        networks = ckpt.load_networks(folder)
+        for name, net in self.networks.items():
+            net.load_state_dict(networks[name])
+        if self.ema is not None:
+            self.ema.load_state_dict(networks[f"ema:{self.model.ema_network}"])
+        state = ckpt.load_train_state(folder)
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        for name, scheduler in self.schedulers.items():
+            scheduler.load_state_dict(state["schedulers"][name])
+        self.loader.load_state_dict(state["loader"])
+        self.stage_index, self.stage_step, self.global_step = (int(x) for x in state["position"])
+        self.best_value = state["best_value"]
+        set_rng_state(state["rng"])
+

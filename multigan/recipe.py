@@ -1,0 +1,260 @@
+"""Recipes: YAML -> typed dataclass configs, `--set a.b=c` overrides, errors that name the key.
+
+A recipe has five sections; `model.name` and `data.name` pick registered classes whose `Config` dataclasses type
+the rest of their sections:
+
+    model: {name: dcgan, ngf: 64}        # multigan.images.dcgan.DCGAN.Config
+    data:  {name: fashion_mnist}         # the dataset's Config
+    train: {steps: 3000}                 # multigan.core.trainer.TrainConfig
+    eval:  {metrics: [fid]}              # multigan.metrics.config.EvalConfig
+    out:   {root: runs}                  # OutConfig
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from multigan.core.trainer import TrainConfig
+from multigan.metrics.config import EvalConfig
+from multigan.errors import UserError
+from multigan.registry import DATASETS, MODELS, RegistryError
+
+SECTIONS = ("model", "data", "train", "eval", "out")
+RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+
+
+class RecipeError(UserError, ValueError):
+    """A recipe or override that does not fit the typed configs. `str()` is one line for the user."""
+
+
+@dataclass
+class OutConfig:
+    root: str = "runs"  # run folders are <root>/<name>
+    name: str = ""  # default: the recipe file's name without .yaml
+
+
+@dataclass
+class RunConfig:
+    model_name: str
+    model: Any  # the model's Config
+    data_name: str
+    data: Any  # the dataset's Config
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    out: OutConfig = field(default_factory=OutConfig)
+    source: str = ""  # the recipe file this came from
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved recipe: every value, defaults included. `from_dict` of it gives this config back."""
+        return {
+            "model": {"name": self.model_name, **dataclasses.asdict(self.model)},
+            "data": {"name": self.data_name, **dataclasses.asdict(self.data)},
+            "train": dataclasses.asdict(self.train),
+            "eval": dataclasses.asdict(self.eval),
+            "out": dataclasses.asdict(self.out),
+        }
+
+
+def find_recipe(name_or_path: str) -> Path:
+    """A path, or a bare recipe name looked up in recipes/ (`dcgan_fashion` -> recipes/dcgan_fashion.yaml)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    for candidate in (Path("recipes") / f"{name_or_path}.yaml", RECIPES_DIR / f"{name_or_path}.yaml"):
+        if candidate.is_file():
+            return candidate
+    known = ", ".join(p.stem for p in list_recipes()) or "(none)"
+    raise RecipeError(f"{name_or_path}: no such recipe file (recipes: {known})")
+
+
+def list_recipes() -> list[Path]:
+    folder = Path("recipes") if Path("recipes").is_dir() else RECIPES_DIR
+    return sorted(folder.glob("*.yaml"))
+
+
+def recipe_description(path: Path) -> str:
+    """The header's first comment line: what the recipe trains."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+    return ""
+
+
+def load_recipe(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    path = find_recipe(str(path))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{path}: a recipe is a mapping with sections {', '.join(SECTIONS)}")
+    raw.setdefault("out", {})
+    if isinstance(raw["out"], dict):
+        raw["out"].setdefault("name", path.stem)
+    apply_overrides(raw, overrides)
+    return from_dict(raw, source=str(path))
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> None:
+    """`train.steps=200` sets raw["train"]["steps"] = 200; values are parsed as YAML (`[1, 2]`, `true`, `1e-4`)."""
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or len(parts) < 2 or not all(parts):
+            raise RecipeError(f"--set {item}: expected SECTION.KEY=VALUE, e.g. train.steps=200")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            value = text
+        node = raw
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise RecipeError(f"--set {item}: '{part}' is not a section")
+        node[parts[-1]] = value
+
+
+def from_dict(raw: dict[str, Any], source: str = "<recipe>") -> RunConfig:
+    unknown = set(raw) - set(SECTIONS)
+    if unknown:
+        raise RecipeError(_unknown(source, sorted(unknown)[0], "", SECTIONS, kind="section"))
+    model_name, model_cls = _named(raw, "model", MODELS, source)
+    data_name, data_cls = _named(raw, "data", DATASETS, source)
+    return RunConfig(
+        model_name=model_name,
+        model=build(model_cls.Config, _section(raw, "model", source, drop="name"), f"model ({model_name})", source),
+        data_name=data_name,
+        data=build(data_cls.Config, _section(raw, "data", source, drop="name"), f"data ({data_name})", source),
+        train=build(TrainConfig, _section(raw, "train", source), "train", source),
+        eval=build(EvalConfig, _section(raw, "eval", source), "eval", source),
+        out=build(OutConfig, _section(raw, "out", source), "out", source),
+        source=source,
+    )
+
+
+def _section(raw: dict[str, Any], name: str, source: str, drop: str = "") -> dict[str, Any]:
+    section = raw.get(name) or {}
+    if not isinstance(section, dict):
+        raise RecipeError(f"{source}: section '{name}' must be a mapping, got {type(section).__name__}")
+    return {k: v for k, v in section.items() if k != drop}
+
+
+def _named(raw: dict[str, Any], section: str, registry: Any, source: str) -> tuple[str, Any]:
+    name = _section(raw, section, source).get("name")
+    if not name:
+        raise RecipeError(f"{source}: {section}.name is missing; valid: {', '.join(registry.names())}")
+    try:
+        return name, registry.get(name)
+    except RegistryError as err:
+        raise RecipeError(f"{source}: {section}.name: {err}") from None
+
+
+def build(cls: type, values: dict[str, Any], where: str, source: str) -> Any:
+    """Instantiate dataclass `cls` from `values`, checking every key and type."""
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise RecipeError(_unknown(source, key, where, list(fields)))
+        kwargs[key] = _convert(value, hints[key], f"{where.split(' ')[0]}.{key}", source)
+    return cls(**kwargs)
+
+
+def _unknown(source: str, key: str, where: str, valid: Any, kind: str = "key") -> str:
+    close = difflib.get_close_matches(key, list(valid), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    place = f" in section '{where}'" if where else ""
+    return f"{source}: unknown {kind} '{key}'{place}{hint} valid: {', '.join(valid)}"
+
+
+def _convert(value: Any, hint: Any, key: str, source: str) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+
+    def wrong(expected: str) -> RecipeError:
+        return RecipeError(f"{source}: {key} must be {expected}, got {value!r} ({type(value).__name__})")
+
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _convert(value, arg, key, source)
+            except RecipeError:
+                continue
+        raise wrong(" or ".join(getattr(a, "__name__", str(a)) for a in args))
+    if origin is typing.Literal:
+        if value not in args:
+            raise wrong("one of " + ", ".join(repr(a) for a in args))
+        return value
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise wrong(f"a list of {args[0].__name__ if args else 'values'}")
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(value) != len(args):
+                raise wrong(f"a list of {len(args)} values")
+            return tuple(_convert(v, a, f"{key}[{i}]", source) for i, (v, a) in enumerate(zip(value, args)))
+        items = [_convert(v, args[0], f"{key}[{i}]", source) for i, v in enumerate(value)] if args else list(value)
+        return tuple(items) if origin is tuple else items
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise wrong("a mapping")
+        return {str(k): _convert(v, args[1], f"{key}.{k}", source) for k, v in value.items()} if args else value
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise wrong(f"a mapping with keys {', '.join(f.name for f in dataclasses.fields(hint))}")
+        return build(hint, value, key, source)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise wrong("true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise wrong("an integer")
+        return value
+    if hint is float:
+        if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                raise wrong("a number") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong("a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise wrong("a string")
+        return value
+    if hint is Any:
+        return value
+    raise RecipeError(f"{source}: {key}: unsupported config type {hint}")
+
+
+def non_defaults(config: RunConfig) -> dict[str, Any]:
+    """Values that differ from the typed defaults, as flat `section.key` -> value (printed at start)."""
+    changed: dict[str, Any] = {}
+    for section, obj in (("model", config.model), ("data", config.data), ("train", config.train), ("eval", config.eval)):
+        defaults = type(obj)()
+        for f in dataclasses.fields(obj):
+            if getattr(obj, f.name) != getattr(defaults, f.name):
+                changed[f"{section}.{f.name}"] = getattr(obj, f.name)
+    return changed
+
+
+def dump_yaml(config: RunConfig) -> str:
+    return yaml.safe_dump(_plain(config.to_dict()), sort_keys=False)
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj

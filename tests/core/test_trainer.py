@@ -1,0 +1,115 @@
+"""The generic loop: outputs of a run, bit-exact resume, frozen players, NaN handling."""
+import json
+
+import pytest
+import torch
+
+from multigan import api
+from multigan.core import checkpoint as ckpt
+from multigan.core.trainer import NonFiniteLossError, Trainer
+from multigan.images.template import TemplateGAN
+from multigan.recipe import from_dict
+
+
+def tiny_config(steps=6, **train):
+    return from_dict({
+        "model": {"name": "dcgan", "generator_width": 8, "discriminator_width": 8, "latent_dim": 16},
+        "data": {"name": "digits", "train_size": 128, "test_size": 32},
+        "train": {"steps": steps, "batch_size": 16, "log_every": 2, "sample_every": 3, "checkpoint_every": 3,
+                  "preview_samples": 16, **train},
+        "out": {"name": "tiny"},
+    })
+
+
+def test_a_tiny_run_writes_config_checkpoints_samples_metrics_and_events(tmp_path):
+    run = api.train(tiny_config(), out=tmp_path / "run", log=True)
+    assert (run / "config.yaml").is_file()
+    assert [p.name for p in ckpt.list_checkpoints(run / "checkpoints")] == ["step-0000003", "step-0000006"]
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000003.png", "step-0000006.png"]
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [2, 4, 6]
+    assert {"loss_D", "loss_G", "d_real", "d_fake", "sec_per_step"} <= set(records[0])
+    assert list((run / "tb").glob("events.out.tfevents.*"))
+    meta = ckpt.read_meta(run / "checkpoints" / "step-0000006")
+    assert meta["model"] == "dcgan" and meta["global_step"] == 6 and meta["info"]["num_classes"] == 10
+
+
+def _state(run_dir):
+    folder = ckpt.latest_checkpoint(run_dir)
+    return ckpt.load_networks(folder), ckpt.load_train_state(folder)["optimizers"]
+
+
+def _assert_same(a, b):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            _assert_same(a[key], b[key])
+    elif isinstance(a, torch.Tensor):
+        assert torch.equal(a, b)
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b) and all(_assert_same(x, y) is None for x, y in zip(a, b))
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize("extra", [{}, {"ema": 0.9, "grad_clip": 1.0}])
+def test_killed_run_resumes_bit_exactly(tmp_path, monkeypatch, extra):
+    config = tiny_config(steps=8, checkpoint_every=4, **extra)
+    straight = api.train(config, out=tmp_path / "straight", log=False)
+
+    calls = {"n": 0}
+    original = Trainer._train_step
+
+    def crash_at_step_6(self, *args):
+        if self.global_step == 6:  # killed mid-run, after the step-4 checkpoint
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(Trainer, "_train_step", crash_at_step_6)
+    with pytest.raises(KeyboardInterrupt):
+        api.train(config, out=tmp_path / "killed", log=False)
+    monkeypatch.setattr(Trainer, "_train_step", original)
+    assert ckpt.latest_checkpoint(tmp_path / "killed").name == "step-0000004"
+    api.train(config, resume=tmp_path / "killed", log=False)
+    _assert_same(_state(straight), _state(tmp_path / "killed"))
+
+
+def test_frozen_player_is_unchanged_by_the_other_players_phase(tmp_path):
+    config = tiny_config()
+    model = api.build_model(config, api.DATASETS.get("digits")(config.data, tmp_path, "train").info, torch.device("cpu"))
+    trainer = Trainer(model, _loader(config, tmp_path), config.train, tmp_path, lambda *a: None, {}, log=False)
+    before = {k: v.clone() for k, v in model.generator.state_dict().items()}
+    trainer._run_phase(model.phases("adversarial")[0])  # D phase
+    after = model.generator.state_dict()
+    for key in before:
+        if "running" not in key and "num_batches" not in key:  # BatchNorm statistics move in train mode
+            assert torch.equal(before[key], after[key]), key
+
+
+def _loader(config, root):
+    from multigan.core.data import BatchLoader
+
+    return BatchLoader(api.DATASETS.get("digits")(config.data, root, "train"), 16, 0)
+
+
+def test_nan_loss_stops_keeps_last_good_checkpoint_and_names_the_phase(tmp_path, monkeypatch):
+    config = from_dict({
+        "model": {"name": "template", "hidden": 16},
+        "data": {"name": "digits", "train_size": 64, "test_size": 16},
+        "train": {"steps": 10, "batch_size": 8, "log_every": 1, "checkpoint_every": 2, "sample_every": 0},
+    })
+    original = TemplateGAN.loss
+    step = {"n": 0}
+
+    def poisoned(self, phase, batch):
+        loss, scalars = original(self, phase, batch)
+        if phase == "G":
+            step["n"] += 1
+            if step["n"] >= 4:
+                loss = loss * float("nan")
+        return loss, scalars
+
+    monkeypatch.setattr(TemplateGAN, "loss", poisoned)
+    with pytest.raises(NonFiniteLossError, match=r"phase 'G' became NaN/inf at step 3.*step-0000002"):
+        api.train(config, out=tmp_path / "nan", log=False)
+    assert [p.name for p in ckpt.list_checkpoints(tmp_path / "nan" / "checkpoints")] == ["step-0000002"]

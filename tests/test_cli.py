@@ -1,0 +1,102 @@
+"""Every bad input gives one clear line on stderr, exit status 1, and leaves nothing half-written."""
+import gzip
+import shutil
+
+import pytest
+
+from multigan.cli import main
+
+TINY = ["model.generator_width=8", "model.discriminator_width=8", "model.latent_dim=16", "data.train_size=64",
+        "data.test_size=16", "train.steps=2", "train.batch_size=8", "train.sample_every=2",
+        "train.checkpoint_every=2", "train.preview_samples=8"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def one_error_line(err):
+    lines = [line for line in err.splitlines() if line.startswith("multigan: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_train_sample_and_recipes(tmp_path, capsys):
+    code, out, _ = run(capsys, "train", "dcgan_digits", "--out", str(tmp_path / "run"), "--quiet", "--set", *TINY)
+    assert code == 0 and "run finished" in out
+    code, out, _ = run(capsys, "sample", str(tmp_path / "run"), "--n", "20", "--out", str(tmp_path / "samples"))
+    assert code == 0
+    assert len(list((tmp_path / "samples").rglob("*.png"))) == 20 and (tmp_path / "samples" / "manifest.json").is_file()
+    code, out, _ = run(capsys, "sample", str(tmp_path / "run"), "--n", "16", "--out", str(tmp_path / "g.png"), "--grid")
+    assert code == 0 and (tmp_path / "g.png").is_file()
+    code, out, _ = run(capsys, "recipes")
+    assert code == 0 and "dcgan_fashion" in out and "dcgan_digits" in out
+
+
+def test_unknown_recipe_key_names_section_and_valid_keys(capsys):
+    code, _, err = run(capsys, "train", "dcgan_digits", "--dry-run", "--set", "model.ngff=32")
+    line = one_error_line(err)
+    assert code == 1 and "unknown key 'ngff'" in line and "model (dcgan)" in line and "generator_width" in line
+
+
+def test_wrong_type_names_the_key(capsys):
+    code, _, err = run(capsys, "train", "dcgan_digits", "--dry-run", "--set", "train.steps=lots")
+    assert code == 1 and "train.steps must be an integer, got 'lots'" in one_error_line(err)
+
+
+def test_missing_dataset_says_where_it_looked(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "dcgan_fashion", "--data-root", str(tmp_path), "--out", str(tmp_path / "r"))
+    line = one_error_line(err)
+    assert code == 1 and str(tmp_path) in line and "train-images-idx3-ubyte" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_corrupt_idx_file_is_named(tmp_path, capsys, data_root):
+    folder = tmp_path / "fashion_mnist"
+    shutil.copytree(data_root / "fashion_mnist", folder)
+    payload = gzip.decompress((folder / "train-images-idx3-ubyte.gz").read_bytes())
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(payload[: len(payload) // 2]))
+    code, _, err = run(capsys, "train", "dcgan_fashion", "--data-root", str(tmp_path), "--out", str(tmp_path / "r"))
+    line = one_error_line(err)
+    assert code == 1 and "train-images-idx3-ubyte.gz" in line
+
+
+def test_existing_output_folder_needs_resume_or_overwrite(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "keep.txt").write_text("mine")
+    code, _, err = run(capsys, "train", "dcgan_digits", "--out", str(tmp_path / "run"), "--set", *TINY)
+    assert code == 1 and "--resume" in one_error_line(err) and (tmp_path / "run" / "keep.txt").is_file()
+
+
+def test_resume_without_checkpoint(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "train", "dcgan_digits", "--resume", str(tmp_path / "empty"))
+    assert code == 1 and "no checkpoint" in one_error_line(err)
+
+
+def test_resume_with_another_models_checkpoint(tmp_path, capsys):
+    run(capsys, "train", "dcgan_digits", "--out", str(tmp_path / "run"), "--quiet", "--set", *TINY)
+    code, _, err = run(capsys, "train", "dcgan_digits", "--resume", str(tmp_path / "run"), "--set", "model.name=template")
+    assert code == 1 and "checkpoint of model 'dcgan'" in one_error_line(err)
+
+
+def test_nan_loss_is_one_line(tmp_path, capsys):
+    # an absurd learning rate with the Wasserstein loss and no normalisation blows up within a few steps
+    code, _, err = run(capsys, "train", "dcgan_digits", "--out", str(tmp_path / "run"), "--quiet", "--set", *TINY,
+                       "train.steps=40", "train.log_every=1", "model.loss=wasserstein", "model.lr_d=1e12",
+                       "model.lr_g=1e12", "model.discriminator_norm=none")
+    assert code == 1 and "became NaN/inf" in one_error_line(err)
+
+
+def test_no_recipe_no_resume(capsys):
+    code, _, err = run(capsys, "train")
+    assert code == 1 and "RECIPE" in one_error_line(err)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["sample", "--help"]])
+def test_help_exits_cleanly(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0 and "multigan" in capsys.readouterr().out
