@@ -160,10 +160,14 @@ def build(cls: type, values: dict[str, Any], where: str, source: str) -> Any:
     """Instantiate dataclass `cls` from `values`, checking every key and type."""
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     hints = typing.get_type_hints(cls)
+    aliases = getattr(cls, "ALIASES", {})  # familiar short names, e.g. DCGAN's ngf -> generator_width
     kwargs = {}
     for key, value in values.items():
+        key = aliases.get(key, key)
         if key not in fields:
             raise RecipeError(_unknown(source, key, where, list(fields)))
+        if key in kwargs:
+            raise RecipeError(f"{source}: {where.split(' ')[0]}.{key} is given twice (once by an alias)")
         kwargs[key] = _convert(value, hints[key], f"{where.split(' ')[0]}.{key}", source)
     return cls(**kwargs)
 

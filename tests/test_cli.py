@@ -100,3 +100,8 @@ def test_help_exits_cleanly(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == 0 and "multigan" in capsys.readouterr().out
+
+
+def test_dcgan_accepts_the_familiar_short_names(capsys):
+    code, out, _ = run(capsys, "train", "dcgan_digits", "--dry-run", "--set", "train.steps=200", "model.ngf=32")
+    assert code == 0 and "generator_width: 32" in out and "steps: 200" in out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -35,6 +36,9 @@ class DCGANConfig:
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)  # beta1 = 0.5 stabilises GAN training (paper, sec. 4)
+
+    # the names pytorch/examples' dcgan uses, accepted in recipes and --set
+    ALIASES: ClassVar[dict[str, str]] = {"ngf": "generator_width", "ndf": "discriminator_width", "nz": "latent_dim"}
 
 
 @MODELS.register("dcgan")
