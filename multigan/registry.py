@@ -32,14 +32,23 @@ class RegistryError(UserError, KeyError):
         return str(self.args[0])
 
 
+_FAILED_PLUGINS: dict[str, str] = {}  # plug-in module -> why it could not be imported
+
+
 def load_plugins() -> None:
+    """Import every built-in plug-in once. One whose third-party dependency is missing is skipped, and the reason
+    is given whenever a name is then not found, so the other plug-ins keep working."""
     for module in BUILTIN_PLUGINS:
+        if module in _FAILED_PLUGINS:
+            continue
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as err:
-            if err.name != module:  # the plug-in exists but one of its imports is missing
+            if err.name == module:  # not written yet
+                continue
+            if err.name and err.name.split(".")[0] == "multigan":
                 raise
-    # modules not yet written are simply absent; everything present registered itself
+            _FAILED_PLUGINS[module] = f"{module} needs the missing package '{err.name}'"
 
 
 class Registry(Generic[T]):
@@ -67,7 +76,8 @@ class Registry(Generic[T]):
         valid = self.names()
         close = difflib.get_close_matches(str(name), valid, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        return f"unknown {self.kind} '{name}'{hint} valid: {', '.join(valid) or '(none)'}"
+        skipped = f" (not loaded: {'; '.join(_FAILED_PLUGINS.values())})" if _FAILED_PLUGINS else ""
+        return f"unknown {self.kind} '{name}'{hint} valid: {', '.join(valid) or '(none)'}{skipped}"
 
     def names(self) -> list[str]:
         load_plugins()

@@ -1,0 +1,143 @@
+"""`image_folder`: any folder of images in torchvision's ImageFolder layout, decoded once into memory.
+
+    <path>/<class_a>/*.png|jpg|...     labelled: one class per subfolder (sorted names; files at any depth)
+    <path>/*.png|jpg|...               unlabelled: a flat folder of images
+    <path>/{train,test}/...            either of the above per split; without them both splits use all images
+
+Each image is decoded (torchvision.io, PIL for the formats it lacks), its shorter side resized to `resolution`
+(antialiased) and centre-cropped to a square, and all are stacked into one uint8 (N, C, R, R) tensor.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+from torchvision.io import ImageReadMode, decode_image
+from torchvision.transforms.v2 import functional as TF
+
+from multigan.core.data import DataError
+from multigan.core.phases import DataInfo
+from multigan.images.datasets import InMemoryImages, check_image_options, check_split, fingerprint_of, resize_square
+from multigan.registry import DATASETS
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
+LAYOUT = "<path>/<class>/<images> (labelled) or <path>/<images> (unlabelled), optionally under train/ and test/"
+
+
+def is_image(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def visible_subfolders(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def list_images(folder: Path) -> tuple[list[Path], list[int], list[str]]:
+    """(files, labels, class names) of one split folder; unlabelled (flat) folders give labels [] and names []."""
+    classes = visible_subfolders(folder)
+    if not classes:
+        files = sorted(p for p in folder.iterdir() if is_image(p))
+        if not files:
+            raise DataError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}; expected {LAYOUT}")
+        return files, [], []
+    files, labels = [], []
+    for label, class_folder in enumerate(classes):
+        found = sorted(p for p in class_folder.rglob("*") if is_image(p))
+        if not found:
+            raise DataError(f"class folder {class_folder} has no images; expected {LAYOUT}")
+        files += found
+        labels += [label] * len(found)
+    ignored = sum(is_image(p) for p in folder.iterdir())
+    if ignored:
+        log.warning("%d images directly in %s are ignored: it has class subfolders", ignored, folder)
+    return files, labels, [c.name for c in classes]
+
+
+def decode(path: Path, channels: int, resolution: int) -> tuple[Tensor, bytes]:
+    """One image file -> (channels, resolution, resolution) uint8, and the sha256 of the file's bytes."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"cannot read image {path}: {err.strerror}") from err
+    mode = ImageReadMode.GRAY if channels == 1 else ImageReadMode.RGB
+    try:
+        image = decode_image(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=mode)  # (C, H, W)
+    except RuntimeError:  # corrupt, or a format torchvision lacks (bmp, tiff, ppm ...): PIL decides which
+        image = decode_with_pil(path, channels)
+    if image.dim() == 4:  # an animated GIF: (frames, C, H, W); keep the first frame
+        image = image[0]
+    image = TF.to_dtype(image, torch.uint8, scale=True)  # 16-bit PNGs decode to uint16
+    return resize_square(image.unsqueeze(0), resolution)[0], hashlib.sha256(raw).digest()
+
+
+def decode_with_pil(path: Path, channels: int) -> Tensor:
+    try:
+        with Image.open(path) as opened:
+            array = np.asarray(opened.convert("L" if channels == 1 else "RGB"))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        raise DataError(f"cannot decode image {path}: {err}; remove or replace the file") from err
+    array = array[:, :, None] if array.ndim == 2 else array  # (H, W, C)
+    return torch.from_numpy(array.copy()).permute(2, 0, 1)
+
+
+def decode_all(files: list[Path], base: Path, channels: int, resolution: int) -> tuple[Tensor, str]:
+    """(N, channels, resolution, resolution) uint8 and a sha256 over every file's relative path and bytes.
+    Decoding runs in threads: the decoders release the GIL."""
+    workers = min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers) as pool:
+        decoded = list(pool.map(lambda path: decode(path, channels, resolution), files))
+    digest = hashlib.sha256()
+    for path, (_, file_hash) in zip(files, decoded):
+        digest.update(str(path.relative_to(base)).encode() + b"\0" + file_hash)
+    return torch.stack([image for image, _ in decoded]), digest.hexdigest()
+
+
+@dataclass
+class ImageFolderConfig:
+    path: str = ""  # the folder: absolute, or relative to the data root
+    resolution: int = 64  # shorter side resized to this, then centre-cropped to a square
+    channels: int = 3  # 3 (RGB) or 1 (grey); images are converted on decoding
+
+
+@DATASETS.register("image_folder")
+class ImageFolderDataset(InMemoryImages):
+    """A user's folder of images (see the module docstring for the layouts)."""
+
+    Config = ImageFolderConfig
+
+    def __init__(self, config: ImageFolderConfig, root: Path, split: str):
+        check_split(split, "image_folder")
+        check_image_options(config.resolution, config.channels, "image_folder")
+        if not config.path:
+            raise DataError(f"data.path of 'image_folder' is empty; set it to a folder laid out as {LAYOUT}")
+        folder = Path(config.path).expanduser()
+        folder = folder if folder.is_absolute() else Path(root) / folder
+        if not folder.is_dir():
+            raise DataError(f"image folder {folder} does not exist (data.path={config.path!r}, data root {root})")
+        split_folder, split_note = self.split_folder(folder, split)
+        files, labels, class_names = list_images(split_folder)
+        images, content = decode_all(files, split_folder, config.channels, config.resolution)
+        info = DataInfo(modality="image", shape=(config.channels, config.resolution, config.resolution),
+                        num_classes=len(class_names), class_names=class_names, extra={"split": split_note})
+        fingerprint = fingerprint_of(dataset="image_folder", content=content,
+                                     resolution=config.resolution, channels=config.channels)
+        super().__init__(images, torch.tensor(labels, dtype=torch.int64) if labels else None, info, fingerprint)
+
+    @staticmethod
+    def split_folder(folder: Path, split: str) -> tuple[Path, str]:
+        """The folder holding `split`, and a note saying where the split came from."""
+        if (folder / "train").is_dir() and (folder / "test").is_dir():
+            return folder / split, f"{split}/ subfolder"
+        note = f"no train/ and test/ subfolders in {folder}: the {split} split uses all its images"
+        log.info(note)
+        return folder, note

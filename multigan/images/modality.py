@@ -1,0 +1,123 @@
+"""The image modality: how generated images leave the program — PNG grids, TensorBoard images, and one PNG per
+sample in ImageFolder layout (the augmentation-export format, which `image_folder` reads back).
+
+Samples are a Batch {"image": (N, C, H, W) float in [-1, 1], "label": (N,) optional}. Every file is written
+atomically (temporary name, then `os.replace`), so a crash never leaves a half-written PNG or folder.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+from torchvision.utils import make_grid
+
+from multigan.core.phases import Batch, DataInfo
+from multigan.errors import UserError
+from multigan.registry import MODALITIES
+
+
+class OutputExistsError(UserError, FileExistsError):
+    """An output folder already exists and is not empty; we never write into or over a user's folder."""
+
+
+def to_uint8(images: Tensor) -> Tensor:
+    """(N, C, H, W) in [-1, 1] -> uint8 on the CPU, rounded like `torchvision.utils.save_image`."""
+    return images.detach().float().cpu().add(1.0).mul_(127.5).add_(0.5).clamp_(0, 255).to(torch.uint8)
+
+
+def grid_columns(samples: Batch, info: DataInfo) -> int:
+    """One column per class when labelled samples come from a small label set (a row is then 0..9 for digits),
+    else a square-ish grid."""
+    n = samples["image"].shape[0]
+    if "label" in samples and 1 < info.num_classes <= 16 and n >= info.num_classes:
+        return info.num_classes
+    return max(1, math.ceil(math.sqrt(n)))
+
+
+def image_grid(samples: Batch, info: DataInfo) -> Tensor:
+    """(C, H', W') uint8 grid of the samples, 2-pixel black padding, grey images kept grey."""
+    images = to_uint8(samples["image"])  # (N, C, H, W)
+    grid = make_grid(images, nrow=grid_columns(samples, info), padding=2, pad_value=0)  # (3, H', W')
+    return grid[:1] if images.shape[1] == 1 else grid  # make_grid expands 1 channel to 3
+
+
+def write_png(image: Tensor, path: Path) -> None:
+    """(C, H, W) uint8 -> PNG at `path`, atomically."""
+    array = image.permute(1, 2, 0).numpy()  # (H, W, C)
+    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else np.ascontiguousarray(array))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            picture.save(file, format="PNG")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def folder_name(class_name: str) -> str:
+    """A class name as a folder name that is valid on every OS: 'T-shirt/top' -> 'T-shirt_top' (spaces stay)."""
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", class_name).strip(" .")
+    return safe or "class"
+
+
+@MODALITIES.register("image")
+class ImageModality:
+    """Stateless: call the methods on the class or on an instance."""
+
+    name = "image"
+    preview_suffix = ".png"
+
+    @classmethod
+    def save_samples(cls, samples: Batch, path: Path, info: DataInfo) -> Path:
+        """Write the samples as one PNG grid at `path` and return it."""
+        path = Path(path)
+        write_png(image_grid(samples, info), path)
+        return path
+
+    @classmethod
+    def log_samples(cls, writer, tag: str, samples: Batch, step: int, info: DataInfo) -> None:
+        """Add the sample grid to a `torch.utils.tensorboard.SummaryWriter` as an image."""
+        writer.add_image(tag, image_grid(samples, info), global_step=step, dataformats="CHW")
+
+    @classmethod
+    def save_examples(cls, samples: Batch, folder: Path, info: DataInfo) -> Path:
+        """One PNG per sample: `folder/<class name>/<index>.png` when labelled, `folder/<index>.png` when not
+        (both layouts `image_folder` reads). Built in a temporary sibling folder, then renamed into place."""
+        folder = Path(folder)
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise OutputExistsError(f"output folder {folder} already exists and is not empty; choose a new one")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            cls._write_examples(samples, staging, info)
+            if folder.exists():  # an empty folder: rename over it
+                folder.rmdir()
+            os.replace(staging, folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return folder
+
+    @staticmethod
+    def _write_examples(samples: Batch, folder: Path, info: DataInfo) -> None:
+        images = to_uint8(samples["image"])  # (N, C, H, W)
+        labels = samples.get("label")
+        digits = max(5, len(str(len(images) - 1)))
+        names = [folder_name(name) for name in info.class_names]
+        for index, image in enumerate(images):
+            if labels is None:
+                subfolder = folder
+            else:
+                label = int(labels[index])
+                subfolder = folder / (names[label] if label < len(names) else f"class_{label}")
+            write_png(image, subfolder / f"{index:0{digits}d}.png")
