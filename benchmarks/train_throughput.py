@@ -64,8 +64,7 @@ class Ours:
         for _ in range(n):
             self.trainer._train_step(self.stage, self.phases)
             if self.trainer.global_step % self.trainer.config.log_every == 0:  # the loop's log-time host sync
-                self.trainer._sums, self.trainer._counts = {}, {}
-                bool(self.trainer._first_bad >= 0)
+                self.trainer.scalars.means()
 
 
 class Plain:

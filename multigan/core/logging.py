@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import torch
+from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
@@ -60,3 +62,49 @@ class RunLogger:
         self._jsonl.close()
         self.writer.flush()
         self.writer.close()
+
+
+class DeviceScalars:
+    """Running sums of each phase's loss and logged scalars, kept on the device as one (K,) tensor per phase:
+    a step costs two small kernels per phase and no host sync; `means` syncs once, at the log cadence.
+
+    NaN/inf anywhere in a phase's losses stays NaN/inf in its sum, so checking the sums finds it."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, Tensor] = {}  # phase -> (K,) sums; entry 0 is the loss
+        self.keys: dict[str, tuple[str, ...]] = {}
+        self.counts: dict[str, int] = {}
+        self.settled: dict[str, tuple[float, int]] = {}  # key -> (sum, count) folded to the host
+
+    def add(self, phase: str, loss: Tensor, scalars: dict[str, Tensor]) -> None:
+        keys = (f"loss_{phase}", *scalars)
+        values = torch.stack([loss.detach().float(), *(v.detach().float().reshape(()) for v in scalars.values())])
+        if phase in self.sums and self.keys[phase] != keys:  # the phase logs other scalars now: settle the old
+            self._settle(phase)
+        if phase in self.sums:
+            self.sums[phase] += values
+            self.counts[phase] += 1
+        else:
+            self.sums[phase], self.keys[phase], self.counts[phase] = values, keys, 1
+
+    def _settle(self, phase: str) -> None:
+        for key, total in zip(self.keys.pop(phase), self.sums.pop(phase).tolist()):
+            old_sum, old_count = self.settled.get(key, (0.0, 0))
+            self.settled[key] = (old_sum + total, old_count + self.counts[phase])
+        del self.counts[phase]
+
+    def nonfinite_phases(self) -> list[str]:
+        return [phase for phase, sums in self.sums.items() if not bool(torch.isfinite(sums[0]))] + [
+            key.removeprefix("loss_") for key, (total, _) in self.settled.items()
+            if key.startswith("loss_") and not math.isfinite(total)
+        ]
+
+    def means(self) -> dict[str, float]:
+        for phase in list(self.sums):
+            self._settle(phase)
+        means = {key: total / count for key, (total, count) in self.settled.items()}
+        self.settled = {}
+        return means
+
+    def __bool__(self) -> bool:
+        return bool(self.sums or self.settled)

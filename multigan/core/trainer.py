@@ -19,7 +19,7 @@ from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader
 from multigan.core.distributed import autocast, rng_state, set_rng_state
 from multigan.core.ema import EMA
-from multigan.core.logging import RunLogger
+from multigan.core.logging import DeviceScalars, RunLogger
 from multigan.core.phases import GANModel, Phase
 from multigan.errors import UserError
 
@@ -28,6 +28,7 @@ from multigan.errors import UserError
 class StageConfig:
     name: str = "adversarial"  # one of the model's `stages`
     steps: int = 1000
+    eval_every: int = 0  # evaluations every N steps of this stage (0: eval.every); MLE and PG need their own
 
 
 @dataclass
@@ -87,10 +88,8 @@ class Trainer:
         self.stage_index = self.stage_step = self.global_step = 0
         self.best_value: float | None = None
         self._trainable: tuple[str, ...] | None = None
-        self._sums: dict[str, Tensor] = {}
-        self._counts: dict[str, int] = {}
-        self._bad: dict[str, Tensor] = {}
-        self._first_bad = torch.tensor(-1, device=self.device)
+        self.scalars = DeviceScalars()
+        self._checked_step = 0  # losses were finite up to this step
         self._log_enabled = log
         if config.compile:
             for net in self.networks.values():
@@ -142,10 +141,10 @@ class Trainer:
         loss.backward()
         if self.config.grad_clip > 0:
             params = [p for name in phase.trains for p in self.networks[name].parameters()]
-            scalars = {**scalars, "grad_norm": nn.utils.clip_grad_norm_(params, self.config.grad_clip)}
+            scalars = {**scalars, f"grad_norm_{phase.name}": nn.utils.clip_grad_norm_(params, self.config.grad_clip)}
         optimizer.step()
         self.model.after_phase(phase.name)
-        self._record(phase.name, loss.detach(), scalars)
+        self.scalars.add(phase.name, loss, scalars)
 
     def _prepare(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         if not self.config.channels_last:
@@ -163,29 +162,21 @@ class Trainer:
             net.requires_grad_(name in names)
         self._trainable = names
 
-    def _record(self, phase: str, loss: Tensor, scalars: dict[str, Tensor]) -> None:
-        # accumulate on the device: no host sync until the next log step
-        bad = ~torch.isfinite(loss)
-        self._bad[phase] = self._bad[phase] | bad if phase in self._bad else bad
-        self._first_bad = torch.where(bad & (self._first_bad < 0), self.global_step, self._first_bad)
-        for key, value in {f"loss_{phase}": loss, **scalars}.items():
-            value = value.detach().float()
-            self._sums[key] = self._sums[key] + value if key in self._sums else value
-            self._counts[key] = self._counts.get(key, 0) + 1
-
     # --- cadence -----------------------------------------------------------------------------------------------
     def _due(self, every: int, last: bool) -> bool:
         return last or (every > 0 and self.global_step % every == 0)
 
     def _cadence(self, stage: str, last: bool) -> None:
         cfg = self.config
-        if self._due(cfg.log_every, last) and self._sums:
+        if self._due(cfg.log_every, last) and self.scalars:
             self._flush_logs(stage)
         if self._due(cfg.sample_every, last):
             self._check_finite()
             with self._sampling_weights():
                 self.save_preview(self._preview(), self.global_step, self.logger.writer)
-        if self.evaluator is not None and self._due(self.eval_every, last):
+        stage_every = self.stages[self.stage_index].eval_every
+        due = (last or self.stage_step % stage_every == 0) if stage_every > 0 else self._due(self.eval_every, last)
+        if self.evaluator is not None and due:
             self._evaluate()
         if self._due(cfg.checkpoint_every, last):
             self.save(ckpt.step_folder(self.run_dir / "checkpoints", self.global_step))
@@ -193,24 +184,26 @@ class Trainer:
 
     def _flush_logs(self, stage: str) -> None:
         self._check_finite()
-        values = {k: (self._sums[k] / self._counts[k]).item() for k in self._sums}
+        values = self.scalars.means()
         now = time.perf_counter()
         steps = self.global_step - self._last_log_step
         if steps > 0:
             values["sec_per_step"] = (now - self._last_log_time) / steps
         self._last_log_time, self._last_log_step = now, self.global_step
         self.logger.log(self.global_step, values, "train", stage)
-        self._sums, self._counts = {}, {}
 
     def _check_finite(self) -> None:
-        for phase, flag in self._bad.items():
-            if bool(flag):
-                first = int(self._first_bad)
-                kept = ckpt.list_checkpoints(self.run_dir / "checkpoints")
-                where = f"last good checkpoint: {kept[-1]}" if kept else "no checkpoint was written before it"
-                raise NonFiniteLossError(
-                    f"the loss of phase '{phase}' became NaN/inf at step {first}; training stopped ({where})"
-                )
+        bad = self.scalars.nonfinite_phases()
+        if bad:
+            kept = ckpt.list_checkpoints(self.run_dir / "checkpoints")
+            where = f"last good checkpoint: {kept[-1]}" if kept else "no checkpoint was written before it"
+            steps = f"step {self.global_step}" if self.global_step - self._checked_step <= 1 else (
+                f"between steps {self._checked_step + 1} and {self.global_step}")
+            raise NonFiniteLossError(
+                f"the loss of phase '{bad[0]}' became NaN/inf at {steps}; training stopped ({where}); "
+                "lower the learning rates or set train.grad_clip"
+            )
+        self._checked_step = self.global_step
 
     def _sampling_weights(self):
         """Generator weights to sample with: the EMA copy when there is one; networks in eval mode."""

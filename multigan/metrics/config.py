@@ -12,4 +12,9 @@ class EvalConfig:
     seed: int = 12345  # the evaluation samples' seed: fixed, so successive evaluations are comparable
     reference_split: str = "test"  # real split the generated samples are compared with
     batch_size: int = 250  # generation and feature-extraction batch size
+    self_bleu_samples: int = 1000  # self-BLEU scores this many generated sentences, each against the others
     best: str = ""  # metric (key in the results) that selects the `best` checkpoint; "" keeps none
+    features: str = "classifier"  # image feature extractor (FEATURES): classifier (offline) | inception-fid
+    inception_weights: str = ""  # path of pt_inception-2015-12-05-6726825d.pth; "" reads $MULTIGAN_INCEPTION_WEIGHTS
+    classifier_epochs: int = 3  # training epochs of the domain classifier (cached per dataset fingerprint)
+    real_floor: bool = True  # also score real train vs reference data with each image metric (cached)

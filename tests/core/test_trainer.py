@@ -110,6 +110,6 @@ def test_nan_loss_stops_keeps_last_good_checkpoint_and_names_the_phase(tmp_path,
         return loss, scalars
 
     monkeypatch.setattr(TemplateGAN, "loss", poisoned)
-    with pytest.raises(NonFiniteLossError, match=r"phase 'G' became NaN/inf at step 3.*step-0000002"):
+    with pytest.raises(NonFiniteLossError, match=r"phase 'G' became NaN/inf at step 4;.*step-0000002"):
         api.train(config, out=tmp_path / "nan", log=False)
     assert [p.name for p in ckpt.list_checkpoints(tmp_path / "nan" / "checkpoints")] == ["step-0000002"]

@@ -1,0 +1,200 @@
+"""The "classifier" feature extractor: a small CNN trained on the dataset's own labelled train split, so FID, KID,
+PRDC, IS and class coverage work offline on any labelled dataset (no downloaded weights).
+
+Its 256-d embedding (the layer before the class logits, taken before the ReLU so it is dense and its covariance
+well-conditioned) serves the distances; its logits serve IS and class coverage. Trained once per (dataset
+fingerprint, architecture version, training settings) and cached as safetensors under `cache_dir(root)/classifiers`
+with its held-out accuracy, which every metric protocol reports. Fashion-MNIST: 91.1% test accuracy after the
+default 3 epochs, ~25 s on one CPU core.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from safetensors import SafetensorError
+from torch import Tensor, nn
+
+from multigan.core.data import Dataset
+from multigan.metrics.base import EvalContext
+from multigan.metrics.config import EvalConfig
+from multigan.metrics.features import FeatureExtractor, dataset_fingerprint, quantize_to_unit
+from multigan.metrics.frechet import MetricError
+from multigan.metrics.stats_cache import canonical_key, key_digest, load_arrays, save_arrays_atomic
+from multigan.registry import FEATURES
+
+log = logging.getLogger(__name__)
+
+ARCH_VERSION = "cnn-1"  # bump when DomainClassifier changes: cached classifiers and statistics are then rebuilt
+
+
+@dataclass
+class ClassifierConfig:
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 3e-3  # one-cycle peak; AdamW
+    width: int = 32  # channels of the first stage, doubled per stage up to 8x
+    embedding_dim: int = 256
+    seed: int = 0
+
+
+def _conv_bn_relu(in_channels: int, out_channels: int) -> list[nn.Module]:
+    return [nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True)]
+
+
+class DomainClassifier(nn.Module):
+    """Stride-2 conv stages until the feature map is at most 4 px (28 -> 14 -> 7 -> 4), global average pooling,
+    a linear embedding with batch norm, then the class logits."""
+
+    def __init__(self, shape: tuple[int, ...], num_classes: int, config: ClassifierConfig):
+        super().__init__()
+        channels, size = shape[0], min(shape[1:])
+        layers: list[nn.Module] = []
+        width = config.width
+        while size > 4 and len(layers) < 3 * 6:
+            layers += _conv_bn_relu(channels, width)
+            channels, size = width, (size + 1) // 2
+            width = min(2 * width, 8 * config.width)
+        self.trunk = nn.Sequential(*layers)
+        self.embed = nn.Sequential(nn.Linear(channels, config.embedding_dim, bias=False),
+                                   nn.BatchNorm1d(config.embedding_dim))
+        self.head = nn.Linear(config.embedding_dim, num_classes)
+
+    def embedding(self, images: Tensor) -> Tensor:
+        """(B, C, H, W) in [-1, 1] -> (B, E)."""
+        return self.embed(self.trunk(images).mean(dim=(2, 3)))
+
+    def classify(self, embedding: Tensor) -> Tensor:
+        return self.head(F.relu(embedding))  # (B, K) logits
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.classify(self.embedding(images))
+
+
+@torch.no_grad()
+def accuracy(model: DomainClassifier, dataset: Dataset, batch_size: int, device: torch.device) -> float:
+    model.eval()
+    correct = 0
+    for index in torch.arange(len(dataset)).split(batch_size):
+        batch = dataset.gather(index)
+        images = quantize_to_unit(batch["image"].to(device)) * 2 - 1  # as the extractor will see them
+        correct += int((model(images).argmax(1).cpu() == batch["label"]).sum())
+    return correct / len(dataset)
+
+
+def train_classifier(train: Dataset, config: ClassifierConfig, device: torch.device) -> DomainClassifier:
+    """Supervised training with AdamW and a one-cycle schedule; own RNG, so the caller's random state is untouched."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = DomainClassifier(tuple(train.info.shape), train.info.num_classes, config).to(device)
+    batch_size = min(config.batch_size, len(train))
+    steps_per_epoch = len(train) // batch_size
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=config.epochs * steps_per_epoch)
+    generator = torch.Generator().manual_seed(config.seed)
+    model.train()
+    for epoch in range(config.epochs):
+        order = torch.randperm(len(train), generator=generator)
+        for step in range(steps_per_epoch):
+            batch = train.gather(order[step * batch_size : (step + 1) * batch_size])
+            logits = model(batch["image"].to(device))
+            loss = F.cross_entropy(logits, batch["label"].to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+        log.info("domain classifier epoch %d/%d: loss %.4f", epoch + 1, config.epochs, loss.item())
+    return model.eval().requires_grad_(False)
+
+
+def weights_digest(model: nn.Module) -> str:
+    """sha256 over the parameters and buffers, in name order: what identifies the features it gives."""
+    digest = hashlib.sha256()
+    for name, value in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def load_cached(path: Path, wanted_key: str, shape: tuple[int, ...], num_classes: int,
+                config: ClassifierConfig) -> tuple[DomainClassifier, float] | None:
+    """The classifier stored at `path` with its held-out accuracy, if it was made for exactly `wanted_key`."""
+    if not path.exists():
+        return None
+    try:
+        arrays, metadata = load_arrays(path)
+    except (SafetensorError, OSError) as err:
+        log.warning("cached classifier %s is unreadable (%s); retraining", path, err)
+        return None
+    if metadata.get("key") != wanted_key:
+        log.warning("cached classifier %s was made for another dataset or settings; retraining", path)
+        return None
+    model = DomainClassifier(shape, num_classes, config)
+    model.load_state_dict({name: torch.from_numpy(value) for name, value in arrays.items()})
+    return model.eval().requires_grad_(False), float(metadata["accuracy"])
+
+
+def load_or_train(train: Dataset, held_out: Dataset, key: dict[str, Any], config: ClassifierConfig,
+                  path: Path, device: torch.device) -> tuple[DomainClassifier, float]:
+    """The cached classifier at `path` if it was made for exactly `key`, else a newly trained (and cached) one."""
+    cached = load_cached(path, canonical_key(key), tuple(train.info.shape), train.info.num_classes, config)
+    if cached is not None:
+        return cached[0].to(device), cached[1]
+    log.info("training the domain classifier (%d epochs) for metrics; cached at %s", config.epochs, path)
+    model = train_classifier(train, config, device)
+    held_out_accuracy = accuracy(model, held_out, 1000, device)
+    arrays = {name: value.detach().cpu().numpy() for name, value in model.state_dict().items()}
+    save_arrays_atomic(path, arrays, {"key": canonical_key(key), "accuracy": repr(held_out_accuracy)})
+    return model, held_out_accuracy
+
+
+@FEATURES.register("classifier")
+class ClassifierExtractor(FeatureExtractor):
+    name = "classifier"
+    version = ARCH_VERSION
+
+    def __init__(self, model: DomainClassifier, train_fingerprint: str, held_out_accuracy: float,
+                 held_out_split: str, device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.feature_dim = model.head.in_features
+        self.num_classes = model.head.out_features
+        self.train_fingerprint = train_fingerprint
+        self.held_out_accuracy = held_out_accuracy
+        self.held_out_split = held_out_split
+        self.weights_sha256 = weights_digest(model)
+
+    @classmethod
+    def from_context(cls, config: EvalConfig, context: EvalContext) -> "ClassifierExtractor":
+        if context.info.num_classes < 2:
+            raise MetricError(f"the classifier feature extractor needs a labelled dataset; '{context.data_name}' has "
+                              f"no classes (use eval.features: inception-fid)")
+        held_out_split = config.reference_split if config.reference_split != "train" else "test"
+        train, held_out = context.dataset("train"), context.dataset(held_out_split)
+        settings = ClassifierConfig(epochs=config.classifier_epochs)
+        fingerprint = dataset_fingerprint(train, context.data_name)
+        key = {"dataset": context.data_name, "fingerprint": fingerprint, "arch": ARCH_VERSION,
+               "shape": list(context.info.shape), "num_classes": context.info.num_classes, **asdict(settings)}
+        name = f"{context.data_name}-{ARCH_VERSION}-{key_digest(key)}.safetensors"
+        path = Path(context.cache_dir) / "classifiers" / name
+        model, held_out_accuracy = load_or_train(train, held_out, key, settings, path, context.device)
+        return cls(model, fingerprint, held_out_accuracy, held_out_split, context.device)
+
+    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        embedding = self.model.embedding(images * 2 - 1)  # [0, 1] -> the [-1, 1] range it was trained on
+        return embedding, self.model.classify(embedding)
+
+    def identity(self) -> dict[str, Any]:
+        return {"version": self.version, "train_fingerprint": self.train_fingerprint[:16],
+                "weights_sha256": self.weights_sha256[:16],
+                "classifier_accuracy": round(self.held_out_accuracy, 4),
+                "classifier_accuracy_split": self.held_out_split}
+
+    def describe_input(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        return {**super().describe_input(shape), "resolution": list(shape[1:])}

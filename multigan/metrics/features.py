@@ -1,0 +1,209 @@
+"""Feature extractors for image metrics, and the shared, cached features every image metric scores.
+
+An extractor (registered in `multigan.registry.FEATURES`) maps images (B, C, H, W) in [-1, 1] to features (B, D)
+for FID/KID/PRDC and logits (B, K) for IS and class coverage. Its `identity()` names everything that decides its
+outputs (version, weights hash, training data), and goes into every cache key and every metric protocol.
+
+`FeatureSession` is what the metrics of one evaluation share: one extractor, the generated samples' features
+(extracted once for FID, KID, IS and PRDC together) and the real splits' features, cached on disk.
+"""
+from __future__ import annotations
+
+import weakref
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterable, Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from multigan.core.data import Dataset
+from multigan.core.phases import Batch
+from multigan.metrics.base import EvalContext
+from multigan.metrics.config import EvalConfig
+from multigan.metrics.frechet import MetricError, RunningStats, check_finite
+from multigan.metrics.stats_cache import StatsCache, canonical_key
+
+
+def quantize_to_unit(images: Tensor) -> Tensor:
+    """[-1, 1] floats -> [0, 1] on the 8-bit grid, as if saved to PNG and read back: generated and real images
+    are scored on the same footing (and as pytorch-fid scores image files)."""
+    return torch.round((images.float().clamp(-1, 1) + 1) * 127.5) / 255.0
+
+
+class FeatureExtractor(ABC):
+    """Registered in FEATURES; built with `from_context(config, context)`."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]  # bump whenever outputs change for the same inputs: invalidates cached statistics
+    feature_dim: int
+    num_classes: int
+    device: torch.device
+
+    @classmethod
+    @abstractmethod
+    def from_context(cls, config: EvalConfig, context: EvalContext) -> "FeatureExtractor": ...
+
+    @abstractmethod
+    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Images (B, C, H, W) in [0, 1] on the 8-bit grid, on `device` -> features (B, D), logits (B, K)."""
+
+    @abstractmethod
+    def identity(self) -> dict[str, Any]:
+        """Everything that decides the outputs: name, version, weights hash / training-data fingerprint."""
+
+    def describe_input(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        """What happens to images of `shape` (C, H, W) before the network, for the protocol."""
+        return {"data_resolution": list(shape[1:]), "quantized": "8-bit"}
+
+    def protocol(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        return {"extractor": self.name, **self.identity(), **self.describe_input(shape)}
+
+    @torch.no_grad()
+    def extract(self, batches: Iterable[Tensor]) -> "FeatureSet":
+        """Features, logits and streaming float64 statistics of image batches (B, C, H, W) in [-1, 1]."""
+        stats = RunningStats(self.feature_dim)
+        features, logits = [], []
+        for images in batches:
+            if images.ndim != 4:
+                raise MetricError(f"expected images (B, C, H, W), got shape {tuple(images.shape)}")
+            check_finite("images", images)
+            batch_features, batch_logits = self.features_and_logits(quantize_to_unit(images.to(self.device)))
+            stats.update(batch_features)
+            features.append(batch_features.float().cpu())
+            logits.append(batch_logits.float().cpu())
+        if not features:
+            raise MetricError("no images to extract features from")
+        # one sample has no covariance; FID refuses fewer samples than dimensions before it would read this
+        covariance = stats.covariance if stats.count > 1 else np.zeros((self.feature_dim, self.feature_dim))
+        return FeatureSet(torch.cat(features), torch.cat(logits), stats.mean, covariance)
+
+
+@dataclass
+class FeatureSet:
+    features: Tensor  # (N, D) float32
+    logits: Tensor  # (N, K) float32
+    mean: np.ndarray  # (D,) float64
+    covariance: np.ndarray  # (D, D) float64, ddof=1
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"features": self.features.numpy(), "logits": self.logits.numpy(), "mean": self.mean,
+                "covariance": self.covariance}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "FeatureSet":
+        return cls(torch.from_numpy(arrays["features"]), torch.from_numpy(arrays["logits"]), arrays["mean"],
+                   arrays["covariance"])
+
+
+def subset_indices(size: int, n: int, seed: int) -> Tensor:
+    """The first `n` of a seeded permutation, in ascending order; all of them when n >= size. Random rather than
+    the first n, because some datasets are stored sorted by class."""
+    if n >= size:
+        return torch.arange(size)
+    order = torch.randperm(size, generator=torch.Generator().manual_seed(seed))
+    return order[:n].sort().values
+
+
+def dataset_batches(dataset: Dataset, index: Tensor, batch_size: int) -> Iterator[Tensor]:
+    for chunk in index.split(batch_size):
+        yield dataset.gather(chunk)["image"]
+
+
+def dataset_fingerprint(dataset: Dataset, name: str) -> str:
+    fingerprint = getattr(dataset, "fingerprint", "")
+    if not fingerprint:
+        raise MetricError(f"dataset '{name}' has no `fingerprint`, so its reference statistics cannot be cached safely")
+    return str(fingerprint)
+
+
+class FeatureSession:
+    """Features of generated samples and real splits under one extractor, shared by the metrics of a run."""
+
+    def __init__(self, config: EvalConfig, context: EvalContext, extractor_name: str):
+        from multigan.registry import FEATURES
+
+        self.config = config
+        self.context = context
+        self.extractor: FeatureExtractor = FEATURES.get(extractor_name).from_context(config, context)
+        self.cache = StatsCache(context.cache_dir)
+        self.shape = tuple(context.info.shape)
+        self._generated: tuple[weakref.ref, FeatureSet] | None = None
+        self._real: dict[tuple[str, int], FeatureSet] = {}  # (split, n) -> features, kept for later evaluations
+
+    @property
+    def floor_split(self) -> str:
+        """The real split compared with the reference split for the real-vs-real floor."""
+        return "train" if self.config.reference_split != "train" else "test"
+
+    def generated(self, samples: Batch) -> FeatureSet:
+        """Features of `samples["image"]`, extracted once however many metrics ask for them."""
+        images = samples.get("image")
+        if images is None:
+            raise MetricError(f"image metrics need samples['image'], got keys {sorted(samples)}")
+        if self._generated is not None and self._generated[0]() is images:
+            return self._generated[1]
+        if tuple(images.shape[1:]) != self.shape:
+            raise MetricError(f"generated images have shape {tuple(images.shape[1:])} but the dataset's are "
+                              f"{self.shape}; both sides must match to be compared")
+        features = self.extractor.extract(images.split(self.config.batch_size))
+        self._generated = (weakref.ref(images), features)
+        return features
+
+    def real(self, split: str, n: int) -> FeatureSet:
+        """Features of `n` images of a real split (all of it if smaller), from the disk cache when possible."""
+        dataset = self.context.dataset(split)
+        index = subset_indices(len(dataset), n, self.config.seed)
+        if (split, len(index)) not in self._real:
+            parts = self._key(split, len(index), dataset)
+
+            def compute() -> dict[str, np.ndarray]:
+                return self.extractor.extract(dataset_batches(dataset, index, self.config.batch_size)).to_arrays()
+
+            arrays = self.cache.get_or_compute("features", parts, compute)
+            self._real[split, len(index)] = FeatureSet.from_arrays(arrays)
+        return self._real[split, len(index)]
+
+    def reference(self) -> FeatureSet:
+        split = self.config.reference_split
+        return self.real(split, min(len(self.context.dataset(split)), self.config.n_samples))
+
+    def floor(self, metric: str, n_generated: int, score: Callable[[FeatureSet, FeatureSet], dict[str, float]],
+              settings: dict[str, Any]) -> dict[str, float]:
+        """`score(floor-split features, reference features)` with the generated sample count: what real data
+        scores against the reference (cached; `settings` are the metric's own parameters)."""
+        split, n = self.floor_split, self.floor_count(n_generated)
+        reference = self.reference()
+        reference_split = self.config.reference_split
+        reference_fingerprint = dataset_fingerprint(self.context.dataset(reference_split), self.context.data_name)
+        parts = {**self._key(split, n, self.context.dataset(split)), "metric": metric,
+                 "reference_split": reference_split, "reference_fingerprint": reference_fingerprint,
+                 "n_reference": len(reference), "settings": canonical_key(settings)}
+        return self.cache.get_or_compute_values("floor", parts, lambda: score(self.real(split, n), reference))
+
+    def floor_count(self, n_generated: int) -> int:
+        return min(n_generated, len(self.context.dataset(self.floor_split)))
+
+    def protocol(self, n_generated: int) -> dict[str, Any]:
+        return {**self.extractor.protocol(self.shape), "n_generated": n_generated,
+                "n_reference": min(len(self.context.dataset(self.config.reference_split)), self.config.n_samples),
+                "reference_split": self.config.reference_split, "floor_split": self.floor_split,
+                "subset_seed": self.config.seed}
+
+    def _key(self, split: str, n: int, dataset: Dataset) -> dict[str, Any]:
+        return {"dataset": self.context.data_name, "fingerprint": dataset_fingerprint(dataset, self.context.data_name),
+                "split": split, "n": n, "subset_seed": self.config.seed, "extractor": self.extractor.name,
+                "identity": canonical_key(self.extractor.identity()),
+                "input": canonical_key(self.extractor.describe_input(self.shape))}
+
+
+def feature_session(config: EvalConfig, context: EvalContext, extractor_name: str) -> FeatureSession:
+    """The run's one session for `extractor_name`, kept on the context so all metrics share it."""
+    sessions = vars(context).setdefault("_feature_sessions", {})
+    if extractor_name not in sessions:
+        sessions[extractor_name] = FeatureSession(config, context, extractor_name)
+    return sessions[extractor_name]

@@ -1,0 +1,140 @@
+"""Registered image metrics: FID, KID, IS, PRDC and class coverage, each a thin `Metric` over a pure function.
+
+All of them score features from the run's shared `FeatureSession` (`eval.features`: the offline domain
+classifier by default, or the FID Inception with user-supplied weights), so the generated samples pass through the
+extractor once per evaluation. Every value carries its protocol (extractor and its version/weights/accuracy,
+sample counts, splits, resolution, the metric's settings) and its real-vs-real floor: the same metric between
+real data of the other split and the reference split at the generated sample count — what a perfect generator
+would score, so a value is read against it rather than against 0.
+"""
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import asdict
+from typing import Any, ClassVar
+
+from multigan.core.phases import Batch
+from multigan.metrics.base import EvalContext, Metric, MetricValue
+from multigan.metrics.config import EvalConfig
+from multigan.metrics.features import FeatureSet, feature_session
+from multigan.metrics.frechet import check_enough_samples, frechet_distance
+from multigan.metrics.inception_score import class_coverage, inception_score
+from multigan.metrics.kid import KIDSettings, kernel_inception_distance
+from multigan.metrics.prdc import precision_recall_density_coverage
+from multigan.registry import METRICS
+
+
+class ImageFeatureMetric(Metric):
+    """`score(generated, reference)` gives named floats; those named in `results` become `MetricValue`s, the rest
+    (standard deviations, counts) go into their protocols."""
+
+    modality = "image"
+    name: ClassVar[str]
+    results: ClassVar[dict[str, bool]]  # result name -> higher is better
+    extractor: ClassVar[str | None] = None  # None: eval.features
+
+    def __init__(self, config: EvalConfig, context: EvalContext):
+        super().__init__(config, context)
+        self.session = feature_session(config, context, self.extractor or config.features)
+
+    @abstractmethod
+    def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]: ...
+
+    def settings(self) -> dict[str, Any]:
+        """The metric's own parameters, written into the protocol and the floor's cache key."""
+        return {}
+
+    def compute(self, samples: Batch) -> dict[str, MetricValue]:
+        generated = self.session.generated(samples)
+        values = self.score(generated, self.session.reference())
+        floor = {}
+        if self.config.real_floor:
+            floor = self.session.floor(self.name, len(generated), self.score, self.settings())
+        extras = {key: value for key, value in values.items() if key not in self.results}
+        protocol = {**self.session.protocol(len(generated)), **self.settings(), **extras,
+                    "n_real_vs_real": self.session.floor_count(len(generated))}
+        return {
+            key: MetricValue(values[key], higher_is_better, {**protocol, "real_vs_real": floor.get(key)})
+            for key, higher_is_better in self.results.items()
+        }
+
+
+@METRICS.register("fid")
+class FID(ImageFeatureMetric):
+    """Fréchet distance between Gaussians fitted to generated and reference features (Heusel et al. 2017)."""
+
+    name = "fid"
+    results = {"fid": False}
+
+    def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
+        dim = generated.features.shape[1]
+        check_enough_samples(len(generated), dim, "generated samples")
+        check_enough_samples(len(reference), dim, "reference samples")
+        return {"fid": frechet_distance(generated.mean, generated.covariance, reference.mean, reference.covariance)}
+
+
+@METRICS.register("kid")
+class KID(ImageFeatureMetric):
+    """Unbiased polynomial-kernel MMD^2 over subsets (Bińkowski et al. 2018), torch-fidelity's defaults."""
+
+    name = "kid"
+    results = {"kid": False}
+    defaults = KIDSettings()
+
+    def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
+        settings = self.defaults.resolved(len(generated), len(reference))
+        mean, std = kernel_inception_distance(generated.features, reference.features, settings)
+        return {"kid": mean, "kid_std": std, "kid_subset_size": settings.subset_size}
+
+    def settings(self) -> dict[str, Any]:
+        return {"kid_" + key: value for key, value in asdict(self.defaults).items() if key != "subset_size"}
+
+
+@METRICS.register("is")
+class InceptionScore(ImageFeatureMetric):
+    """exp E KL(p(y|x) || p(y)) from the extractor's logits (Salimans et al. 2016); its real-vs-real entry is the
+    score of real data at the same sample count (a ceiling rather than a floor)."""
+
+    name = "is"
+    results = {"is": True}
+    splits = 10
+
+    def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
+        mean, std = inception_score(generated.logits, splits=self.splits)
+        return {"is": mean, "is_std": std}
+
+    def settings(self) -> dict[str, Any]:
+        return {"is_splits": self.splits, "is_shuffle_seed": 2020}
+
+
+@METRICS.register("prdc")
+class PRDC(ImageFeatureMetric):
+    """Precision, recall, density and coverage on k-NN manifolds (Naeem et al. 2020)."""
+
+    name = "prdc"
+    results = {"precision": True, "recall": True, "density": True, "coverage": True}
+    nearest_k = 5
+
+    def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
+        return precision_recall_density_coverage(reference.features, generated.features, k=self.nearest_k)
+
+    def settings(self) -> dict[str, Any]:
+        return {"prdc_k": self.nearest_k}
+
+
+@METRICS.register("class_coverage")
+class ClassCoverage(ImageFeatureMetric):
+    """Share of classes the generator hits and KL of its class histogram to the reference's, both labelled by
+    the domain classifier (always the classifier: Inception's ImageNet classes are not the dataset's)."""
+
+    name = "class_coverage"
+    results = {"class_coverage": True, "class_kl": False}
+    extractor = "classifier"
+    min_relative_share = 0.1
+
+    def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
+        values = class_coverage(generated.logits, reference.logits, self.min_relative_share)
+        return {**values, "num_classes": generated.logits.shape[1]}
+
+    def settings(self) -> dict[str, Any]:
+        return {"min_relative_share": self.min_relative_share}
