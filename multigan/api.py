@@ -165,6 +165,36 @@ def sample(run: str | Path, n: int, out: str | Path, grid: bool = False, seed: i
     return out
 
 
+def evaluate(
+    run: str | Path,
+    overrides: dict[str, Any] | None = None,
+    data_root: str | Path | None = None,
+    which: str = "latest",
+    out: str | Path | None = None,
+) -> dict[str, Any]:
+    """Score a run's checkpoint with its recipe's `eval:` metrics (fields replaced by `overrides`); writes
+    eval.json (values with their protocols) into the run folder, or to `out`."""
+    config, model, folder = load_run(run, which)
+    eval_config = dataclasses.replace(config.eval, **(overrides or {}))
+    if not eval_config.metrics:
+        raise UserError(f"{run}: no metrics to compute; pass --metrics (e.g. fid,kid,is for images)")
+    root = resolve_data_root(data_root)
+    evaluator = Evaluator(eval_config, eval_context(config, model.info, root, model.device))
+    results = evaluator(model)
+    record = {
+        "step": ckpt.read_meta(folder).get("global_step"),
+        "checkpoint": str(folder),
+        "checkpoint_sha256": file_sha256(folder / ckpt.NETWORKS_FILE),
+        "metrics": {name: value.to_json() for name, value in results.items()},
+    }
+    target = Path(out) if out else Path(run) / "eval.json"
+    if not target.parent.is_dir():
+        target = folder / "eval.json"  # `run` was a checkpoint folder given directly
+    ckpt.write_json_atomic(target, record)
+    record["path"] = str(target)
+    return record
+
+
 def _write_text_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")

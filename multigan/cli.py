@@ -47,6 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--checkpoint", default="latest", help="latest (default), best, or a step-NNNNNNN folder")
 
+    evaluate = commands.add_parser("eval", help="score a run with its metrics (FID, KID, IS, PRDC, BLEU ...)")
+    evaluate.add_argument("run", help="run folder (or one of its checkpoint folders)")
+    evaluate.add_argument("--metrics", help="comma-separated, e.g. fid,kid,is,prdc (default: the recipe's eval.metrics)")
+    evaluate.add_argument("--n", type=int, help="generated samples (default: the recipe's eval.n_samples)")
+    evaluate.add_argument("--features", help="image feature extractor: classifier (offline) | inception-fid")
+    evaluate.add_argument("--inception-weights", metavar="PATH", help="pt_inception-2015-12-05-6726825d.pth")
+    evaluate.add_argument("--checkpoint", default="latest", help="latest (default), best, or a step-NNNNNNN folder")
+    evaluate.add_argument("--data-root", metavar="DIR", help="datasets root (default: $MULTIGAN_DATA, else ./data)")
+    evaluate.add_argument("--out", metavar="FILE", help="where to write the JSON (default: RUN/eval.json)")
+
     commands.add_parser("recipes", help="list the recipes with one-line descriptions")
     return parser
 
@@ -81,6 +91,24 @@ def cmd_sample(args: argparse.Namespace) -> None:
     print(f"wrote {args.n} samples to {path}")
 
 
+def cmd_eval(args: argparse.Namespace) -> None:
+    from multigan import api
+    from multigan.metrics.report import format_table
+
+    overrides = {}
+    if args.metrics:
+        overrides["metrics"] = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    if args.n is not None:
+        overrides["n_samples"] = args.n
+    if args.features:
+        overrides["features"] = args.features
+    if args.inception_weights:
+        overrides["inception_weights"] = args.inception_weights
+    record = api.evaluate(args.run, overrides, args.data_root, args.checkpoint, args.out)
+    print(format_table(record["metrics"]))
+    print(f"step {record['step']}; values and protocols written to {record['path']}")
+
+
 def cmd_recipes(args: argparse.Namespace) -> None:
     from multigan.recipe import list_recipes, recipe_description
 
@@ -90,7 +118,7 @@ def cmd_recipes(args: argparse.Namespace) -> None:
         print(f"{path.stem:<{width}}  {recipe_description(path)}")
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "recipes": cmd_recipes}
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "recipes": cmd_recipes}
 
 
 def main(argv: list[str] | None = None) -> int:

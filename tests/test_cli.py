@@ -1,5 +1,6 @@
 """Every bad input gives one clear line on stderr, exit status 1, and leaves nothing half-written."""
 import gzip
+import json
 import shutil
 
 import pytest
@@ -105,3 +106,26 @@ def test_help_exits_cleanly(argv, capsys):
 def test_dcgan_accepts_the_familiar_short_names(capsys):
     code, out, _ = run(capsys, "train", "dcgan_digits", "--dry-run", "--set", "train.steps=200", "model.ngf=32")
     assert code == 0 and "generator_width: 32" in out and "steps: 200" in out
+
+
+def test_eval_writes_values_with_protocols_and_prints_a_table(tmp_path, capsys):
+    run(capsys, "train", "dcgan_digits", "--out", str(tmp_path / "run"), "--quiet", "--set", *TINY)
+    code, out, err = run(capsys, "eval", str(tmp_path / "run"), "--metrics", "kid,is,class_coverage", "--n", "40")
+    assert code == 0, err
+    assert "real vs real" in out and "extractor=classifier" in out and "n_generated=40" in out
+    record = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert set(record["metrics"]) == {"kid", "is", "class_coverage", "class_kl"}
+    kid = record["metrics"]["kid"]
+    assert kid["higher_is_better"] is False and kid["protocol"]["reference_split"] == "test"
+    assert "real_vs_real" in kid["protocol"] and record["step"] == 2
+
+
+def test_eval_errors_are_one_line(tmp_path, capsys):
+    run(capsys, "train", "dcgan_digits", "--out", str(tmp_path / "run"), "--quiet", "--set", *TINY)
+    code, _, err = run(capsys, "eval", str(tmp_path / "run"), "--metrics", "fid", "--n", "40")
+    assert code == 1 and "covariance is singular" in one_error_line(err)
+    code, _, err = run(capsys, "eval", str(tmp_path / "run"), "--metrics", "fid", "--features", "inception-fid",
+                       "--inception-weights", str(tmp_path / "missing.pth"))
+    assert code == 1 and "pt_inception-2015-12-05-6726825d.pth" in one_error_line(err)
+    code, _, err = run(capsys, "eval", str(tmp_path / "run"), "--metrics", "fdi")
+    assert code == 1 and "did you mean 'fid'" in one_error_line(err)

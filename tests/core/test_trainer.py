@@ -113,3 +113,15 @@ def test_nan_loss_stops_keeps_last_good_checkpoint_and_names_the_phase(tmp_path,
     with pytest.raises(NonFiniteLossError, match=r"phase 'G' became NaN/inf at step 4;.*step-0000002"):
         api.train(config, out=tmp_path / "nan", log=False)
     assert [p.name for p in ckpt.list_checkpoints(tmp_path / "nan" / "checkpoints")] == ["step-0000002"]
+
+
+def test_evaluation_cadence_logs_metrics_and_keeps_the_best_checkpoint(tmp_path):
+    config = tiny_config(steps=4, log_every=2)
+    config.eval.metrics, config.eval.every, config.eval.n_samples, config.eval.best = ["kid"], 2, 32, "kid"
+    run = api.train(config, out=tmp_path / "run", log=True)
+    evals = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if '"eval"' in l]
+    assert [e["step"] for e in evals] == [2, 4] and all("kid" in e for e in evals)
+    record = json.loads((run / "eval.json").read_text())
+    assert record["step"] == 4 and record["metrics"]["kid"]["protocol"]["extractor"] == "classifier"
+    best = ckpt.read_meta(run / "checkpoints" / "best")
+    assert best["global_step"] in (2, 4) and "kid" in best["metrics"]
