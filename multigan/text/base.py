@@ -1,0 +1,113 @@
+"""What every text GAN shares: a generator built from `model.generator`, MLE pre-training, free-running samples,
+and the per-token negative log-likelihood that NLL-gen reports.
+
+Token layout (see vocab.py): fixed-length (B, L) ids; the generator reads BOS first and learns EOS/PAD as ordinary
+tokens, so MLE is cross-entropy over all L positions, as in SeqGAN, Texygen and TextGAN-PyTorch.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from multigan.core import checkpoint as ckpt
+from multigan.core.phases import Batch, DataInfo, GANModel
+from multigan.text.generators import GeneratorConfig, TextModelError, build_generator, generate, teacher_inputs
+
+
+class TrainingFlags(nn.Module):
+    """One-time events of a run as boolean buffers, so checkpoints carry them and a resumed run skips them."""
+
+    def __init__(self, *names: str):
+        super().__init__()
+        for name in names:
+            self.register_buffer(name, torch.tensor(False))
+
+
+class TextGAN(GANModel):
+    modality = "text"
+
+    def __init__(self, config, info: DataInfo):
+        super().__init__(config, info)
+        if info.modality != "text":
+            raise ValueError(f"{type(self).__name__} trains on text data, got {info.modality} data")
+        self.vocab_size = len(info.extra["vocab"])
+        self.max_len = int(info.shape[0])
+        self.bos_id = int(info.extra["bos_id"])
+        self.batch_size = 64  # the trainer sets train.batch_size; phases without data generate this many
+        self.generator = self._build_generator(config.generator)
+        self.flags = TrainingFlags("generator_loaded")
+
+    def _build_generator(self, config: GeneratorConfig) -> nn.Module:
+        return build_generator(config, self.vocab_size, self.max_len, self.bos_id, self.info.extra.get("eos_id"))
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Adam for MLE and for adversarial G updates kept apart (as both SeqGAN references), and D's."""
+        c = self.config
+        return {
+            "generator": torch.optim.Adam(self.generator.parameters(), lr=c.g_lr),
+            "generator_adv": torch.optim.Adam(self.generator.parameters(), lr=c.g_adv_lr),
+            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=c.d_lr),
+        }
+
+    def on_step(self, stage: str, step: int, total: int) -> None:
+        # at the first training step, not at construction: sampling from a finished run never needs the source
+        if self.config.init_generator and not bool(self.flags.generator_loaded):
+            self.load_generator(Path(self.config.init_generator).expanduser())
+            self.flags.generator_loaded.fill_(True)
+
+    def load_generator(self, source: Path) -> None:
+        """Generator weights from a checkpoint folder, or a run folder's latest checkpoint (e.g. a finished MLE
+        run), as TextGAN-PyTorch's pretrained_gen_path. The vocabulary must be the same."""
+        folder = source if (source / ckpt.META_FILE).is_file() else ckpt.latest_checkpoint(source)
+        vocab = ckpt.read_meta(folder).get("info", {}).get("extra", {}).get("vocab")
+        if vocab != self.info.extra["vocab"]:
+            raise TextModelError(f"model.init_generator: {folder} was trained on another vocabulary")
+        try:
+            self.generator.load_state_dict(ckpt.load_networks(folder)["generator"])
+        except (KeyError, RuntimeError) as err:
+            first = str(err).strip().splitlines()[0]
+            raise TextModelError(
+                f"model.init_generator: {folder}: its generator does not fit model.generator ({first})"
+            ) from None
+
+    def mle_loss(self, tokens: Tensor) -> Tensor:
+        """Mean cross-entropy of the teacher-forced generator over all (B, L) positions."""
+        logits = self.generator(teacher_inputs(tokens, self.bos_id))  # (B, L, V)
+        return F.cross_entropy(logits.flatten(0, 1).float(), tokens.flatten())
+
+    @torch.no_grad()
+    def token_nll(self, tokens: Tensor, batch_size: int = 1000) -> float:
+        """Mean per-token -log p_generator of `tokens` (N, L): NLL-gen on the test split."""
+        total = 0.0
+        with evaluating(self.generator):
+            for chunk in tokens.split(batch_size):
+                chunk = chunk.to(self.device)
+                logits = self.generator(teacher_inputs(chunk, self.bos_id))
+                total += F.cross_entropy(logits.flatten(0, 1).float(), chunk.flatten(), reduction="sum").item()
+        return total / tokens.numel()
+
+    def fake_tokens(self, n: int) -> Tensor:
+        """`n` free-running samples (n, L) from the current generator, no gradient (global RNG)."""
+        with evaluating(self.generator):
+            return generate(self.generator, n, self.max_len, self.bos_id, device=self.device)
+
+    def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None) -> Batch:
+        return {"tokens": generate(self.generator, n, self.max_len, self.bos_id, generator, self.device)}
+
+
+@contextmanager
+def evaluating(*modules: nn.Module) -> Iterator[None]:
+    """Eval mode (no dropout) inside the block, each module's previous mode restored after."""
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m, mode in zip(modules, modes):
+            m.train(mode)
