@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from multigan import __version__
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader, cache_dir, resolve_data_root
 from multigan.core.distributed import seed_everything, select_device
+from multigan.core.files import file_sha256, write_json_atomic, write_text_atomic
 from multigan.core.phases import DataInfo, GANModel
 from multigan.core.trainer import Trainer
 from multigan.errors import UserError
@@ -75,7 +75,7 @@ def train(
     modality = MODALITIES.get(dataset.info.modality)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "samples").mkdir(exist_ok=True)
-    _write_text_atomic(run_dir / "config.yaml", dump_yaml(config))
+    write_text_atomic(run_dir / "config.yaml", dump_yaml(config))
 
     def save_preview(samples: dict[str, torch.Tensor], step: int, writer: Any) -> None:
         modality.save_samples(samples, run_dir / "samples" / f"step-{step:07d}{modality.preview_suffix}", dataset.info)
@@ -131,14 +131,6 @@ def load_run(run: str | Path, which: str = "latest", device: str = "auto") -> tu
     return config, model, folder
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def sample(run: str | Path, n: int, out: str | Path, grid: bool = False, seed: int = 0, which: str = "latest") -> Path:
     """`n` samples from a run: one preview file (`grid`) or one file per example plus manifest.json."""
     config, model, folder = load_run(run, which)
@@ -161,7 +153,7 @@ def sample(run: str | Path, n: int, out: str | Path, grid: bool = False, seed: i
         "labels": samples["label"].tolist() if "label" in samples else None,
         "class_names": model.info.class_names,
     }
-    ckpt.write_json_atomic(out / "manifest.json", manifest)
+    write_json_atomic(out / "manifest.json", manifest)
     return out
 
 
@@ -190,12 +182,6 @@ def evaluate(
     target = Path(out) if out else Path(run) / "eval.json"
     if not target.parent.is_dir():
         target = folder / "eval.json"  # `run` was a checkpoint folder given directly
-    ckpt.write_json_atomic(target, record)
+    write_json_atomic(target, record)
     record["path"] = str(target)
     return record
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

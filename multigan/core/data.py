@@ -83,15 +83,11 @@ class BatchLoader:
         self._order = self._permutation(self.epoch)
 
 
-def cache_dir(data_root: Path) -> Path:
+def cache_dir(data_root: Path | None = None) -> Path:
     """Where derived data (reference statistics, trained feature extractors, converted files) is cached:
-    `$MULTIGAN_CACHE`, else `<data root>/.cache` when writable, else `~/.cache/multigan`."""
+    `$MULTIGAN_CACHE`, else `~/.cache/multigan`. Never inside the data root, which may be shared or read-only;
+    every cache entry is keyed by the dataset's content fingerprint, so one cache serves every data root."""
     env = os.environ.get("MULTIGAN_CACHE")
-    if env:
-        path = Path(env).expanduser()
-    elif os.access(data_root, os.W_OK):
-        path = data_root / ".cache"
-    else:
-        path = Path.home() / ".cache" / "multigan"
+    path = Path(env).expanduser() if env else Path.home() / ".cache" / "multigan"
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -19,6 +19,7 @@ from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader
 from multigan.core.distributed import autocast, rng_state, set_rng_state
 from multigan.core.ema import EMA
+from multigan.core.files import write_json_atomic
 from multigan.core.logging import DeviceScalars, RunLogger
 from multigan.core.phases import GANModel, Phase
 from multigan.errors import UserError
@@ -222,7 +223,7 @@ class Trainer:
         with self._sampling_weights():
             results = self.evaluator(self.model)
         record = {"step": self.global_step, "metrics": {k: v.to_json() for k, v in results.items()}}
-        ckpt.write_json_atomic(self.run_dir / "eval.json", record)
+        write_json_atomic(self.run_dir / "eval.json", record)
         self.logger.log(self.global_step, {k: v.value for k, v in results.items()}, "eval")
         self.meta["metrics"] = record["metrics"]
         best = results.get(self.best_metric) if self.best_metric else None

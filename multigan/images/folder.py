@@ -25,7 +25,13 @@ from torchvision.transforms.v2 import functional as TF
 
 from multigan.core.data import DataError
 from multigan.core.phases import DataInfo
-from multigan.images.datasets import InMemoryImages, check_image_options, check_split, fingerprint_of, resize_square
+from multigan.images.datasets import (
+    InMemoryImages,
+    check_image_options,
+    check_split,
+    fingerprint_of,
+    resize_square,
+)
 from multigan.registry import DATASETS
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,12 @@ from torch import Tensor
 
 from multigan.core.data import DataError
 from multigan.core.phases import DataInfo
-from multigan.images.datasets import InMemoryImages, check_image_options, check_split, fingerprint_of
+from multigan.images.datasets import (
+    InMemoryImages,
+    check_image_options,
+    check_split,
+    fingerprint_of,
+)
 from multigan.registry import DATASETS
 
 # A stroke is (smooth, points): points (x, y) in a unit box, y down. Smooth strokes follow a Catmull-Rom spline

@@ -19,6 +19,7 @@ from PIL import Image
 from torch import Tensor
 from torchvision.utils import make_grid
 
+from multigan.core.files import atomic_path
 from multigan.core.phases import Batch, DataInfo
 from multigan.errors import UserError
 from multigan.registry import MODALITIES
@@ -53,15 +54,8 @@ def write_png(image: Tensor, path: Path) -> None:
     """(C, H, W) uint8 -> PNG at `path`, atomically."""
     array = image.permute(1, 2, 0).numpy()  # (H, W, C)
     picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else np.ascontiguousarray(array))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            picture.save(file, format="PNG")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary:
+        picture.save(temporary, format="PNG")
 
 
 def folder_name(class_name: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import torch
 
 from multigan.core.data import Dataset
-from multigan.core.phases import Batch, DataInfo
+from multigan.core.phases import Batch, DataInfo, GANModel
 from multigan.metrics.config import EvalConfig
 
 
@@ -65,5 +65,6 @@ class Metric(ABC):
         self.context = context
 
     @abstractmethod
-    def compute(self, samples: Batch) -> dict[str, MetricValue]:
-        """Scores of `samples` (the model's `sample()` output, concatenated on the CPU), by result name."""
+    def compute(self, samples: Batch, model: GANModel) -> dict[str, MetricValue]:
+        """Scores of `samples` (the model's `sample()` output, concatenated on the CPU), by result name. Most
+        metrics read only the samples; likelihood metrics (NLL-gen) also score data under `model`."""

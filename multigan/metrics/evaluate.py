@@ -30,8 +30,5 @@ class Evaluator:
         samples = generate(model, self.config.n_samples, self.config.seed, self.config.batch_size)
         results: dict[str, MetricValue] = {}
         for metric in self.metrics.values():
-            if getattr(metric, "needs_model", False):  # e.g. nll_gen: the generator's likelihood of test data
-                results.update(metric.compute_with_model(model, samples))
-            else:
-                results.update(metric.compute(samples))
+            results.update(metric.compute(samples, model))
         return results

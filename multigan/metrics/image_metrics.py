@@ -13,7 +13,7 @@ from abc import abstractmethod
 from dataclasses import asdict
 from typing import Any, ClassVar
 
-from multigan.core.phases import Batch
+from multigan.core.phases import Batch, GANModel
 from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureSet, feature_session
@@ -44,7 +44,7 @@ class ImageFeatureMetric(Metric):
         """The metric's own parameters, written into the protocol and the floor's cache key."""
         return {}
 
-    def compute(self, samples: Batch) -> dict[str, MetricValue]:
+    def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
         generated = self.session.generated(samples)
         values = self.score(generated, self.session.reference())
         floor = {}

@@ -8,7 +8,6 @@ Parameter names equal torchvision's, so pytorch-fid's weight file loads as it is
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,16 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.models.inception import BasicConv2d, InceptionA, InceptionB, InceptionC, InceptionD, InceptionE
+from torchvision.models.inception import (
+    BasicConv2d,
+    InceptionA,
+    InceptionB,
+    InceptionC,
+    InceptionD,
+    InceptionE,
+)
 
+from multigan.core.files import file_sha256
 from multigan.metrics.base import EvalContext
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureExtractor
@@ -140,14 +147,6 @@ def resolve_weights_path(configured: str = "") -> Path:
     if not path.is_file():
         raise InceptionWeightsError(f"the FID Inception weights file {path} does not exist: {how_to_get}")
     return path
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_fid_inception(path: Path, expected_prefix: str | None = None) -> tuple[FIDInceptionV3, str]:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
+
+from multigan.core.files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +37,9 @@ def key_digest(parts: dict[str, Any]) -> str:
 
 def save_arrays_atomic(path: Path, arrays: Arrays, metadata: dict[str, str]) -> None:
     """Write `arrays` to `path` via a temp file in the same folder and a rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        contiguous = {name: np.ascontiguousarray(value) for name, value in arrays.items()}
-        save_file(contiguous, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    contiguous = {name: np.ascontiguousarray(value) for name, value in arrays.items()}
+    with atomic_path(path) as temporary:
+        save_file(contiguous, str(temporary), metadata=metadata)
 
 
 def load_arrays(path: Path) -> tuple[Arrays, dict[str, str]]:

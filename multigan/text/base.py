@@ -16,7 +16,13 @@ from torch import Tensor, nn
 
 from multigan.core import checkpoint as ckpt
 from multigan.core.phases import Batch, DataInfo, GANModel
-from multigan.text.generators import GeneratorConfig, TextModelError, build_generator, generate, teacher_inputs
+from multigan.text.generators import (
+    GeneratorConfig,
+    TextModelError,
+    build_generator,
+    generate,
+    teacher_inputs,
+)
 
 
 class TrainingFlags(nn.Module):

@@ -18,6 +18,7 @@ from typing import ClassVar
 from torch import Tensor
 
 from multigan.core.data import DataError, cache_dir
+from multigan.core.files import file_sha256
 from multigan.core.phases import Batch, DataInfo
 from multigan.registry import DATASETS
 from multigan.text.tokenizers import build_tokenizer
@@ -50,10 +51,6 @@ def _first_bad_byte(path: Path, raw: bytes) -> str:
         except UnicodeDecodeError as err:
             return f"{path}:{number}: not valid UTF-8 (byte 0x{line[err.start]:02x} at column {err.start + 1})"
     return f"{path}: not valid UTF-8"
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @DATASETS.register("text_lines")

@@ -88,7 +88,10 @@ class TransformerGenerator(nn.Module):
         bos_id: int, eos_id: int | None,
     ):
         super().__init__()
-        from transformers import GPT2Config, GPT2LMHeadModel  # heavy import; only this backbone needs it
+        from transformers import (  # heavy import; only this backbone needs it
+            GPT2Config,
+            GPT2LMHeadModel,
+        )
 
         config = GPT2Config(
             vocab_size=vocab_size, n_positions=max_len, n_embd=embed_dim, n_layer=num_layers, n_head=num_heads,
@@ -126,7 +129,9 @@ def build_generator(config: GeneratorConfig, vocab_size: int, max_len: int, bos_
         return TransformerGenerator(vocab_size, max_len, config.embed_dim, config.num_layers, config.num_heads,
                                     config.dropout, bos_id, eos_id)
     if config.backbone == "relational":
-        from multigan.text.relational import RelationalGenerator  # it imports this module
+        from multigan.text.relational import (
+            RelationalGenerator,  # it imports this module
+        )
 
         return RelationalGenerator(vocab_size, config.embed_dim, config.mem_slots, config.num_heads, config.head_size)
     raise TextModelError(

@@ -10,7 +10,12 @@ from __future__ import annotations
 from multigan.core.phases import Batch, GANModel
 from multigan.errors import UserError
 from multigan.metrics.base import EvalContext, Metric, MetricValue
-from multigan.metrics.bleu import TEXYGEN_ORDERS, ReferenceIndex, self_bleu, texygen_tokenize
+from multigan.metrics.bleu import (
+    TEXYGEN_ORDERS,
+    ReferenceIndex,
+    self_bleu,
+    texygen_tokenize,
+)
 from multigan.metrics.config import EvalConfig
 from multigan.registry import METRICS
 from multigan.text.oracle import oracle_nll
@@ -39,7 +44,7 @@ class Bleu(Metric):
             raise TextMetricError(f"bleu needs a text dataset with sentences; data '{context.data_name}' has none")
         self.index = ReferenceIndex([texygen_tokenize(line) for line in sentences], max(TEXYGEN_ORDERS))
 
-    def compute(self, samples: Batch) -> dict[str, MetricValue]:
+    def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
         hypotheses = generated_sentences(samples, self.context)
         protocol = {
             "protocol": "Texygen BLEU (nltk sentence_bleu, smoothing method1, mean over hypotheses)",
@@ -54,7 +59,7 @@ class Bleu(Metric):
 class SelfBleu(Metric):
     modality = "text"
 
-    def compute(self, samples: Batch) -> dict[str, MetricValue]:
+    def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
         count = min(self.config.self_bleu_samples, len(samples["tokens"]))
         sentences = generated_sentences({"tokens": samples["tokens"][:count]}, self.context)
         protocol = {
@@ -76,7 +81,7 @@ class NLLOracle(Metric):
             raise TextMetricError(f"nll_oracle needs data.name: oracle; this run's data is '{context.data_name}'")
         self.oracle.to(context.device)
 
-    def compute(self, samples: Batch) -> dict[str, MetricValue]:
+    def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
         tokens = samples["tokens"]
         protocol = {"samples": len(tokens), "tokens_per_sample": tokens.shape[1], "per": "token",
                     "oracle": self.context.data_config.params_file}
@@ -85,19 +90,15 @@ class NLLOracle(Metric):
 
 @METRICS.register("nll_gen")
 class NLLGen(Metric):
-    """Needs the model, not only its samples: the evaluator calls `compute_with_model`."""
+    """Scores the reference split under the model itself; the samples are not used."""
 
     modality = "text"
-    needs_model = True
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
         self.tokens = context.dataset(config.reference_split).tokens  # (N, L)
 
-    def compute(self, samples: Batch) -> dict[str, MetricValue]:
-        raise TextMetricError("nll_gen scores the generator itself; call compute_with_model(model, samples)")
-
-    def compute_with_model(self, model: GANModel, samples: Batch) -> dict[str, MetricValue]:
+    def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
         if not hasattr(model, "token_nll"):
             raise TextMetricError(f"nll_gen needs a text model with token_nll(); {type(model).__name__} has none")
         protocol = {"split": self.config.reference_split, "sequences": len(self.tokens),

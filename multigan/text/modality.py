@@ -3,10 +3,9 @@ TensorBoard."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from multigan.core.files import write_text_atomic
 from multigan.core.phases import Batch, DataInfo
 from multigan.errors import UserError
 from multigan.registry import MODALITIES
@@ -16,17 +15,6 @@ from multigan.text.tokenizers import decode
 class OutputExistsError(UserError, FileExistsError):
     """The export folder already exists and is not empty."""
 
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @MODALITIES.register("text")

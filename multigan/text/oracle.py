@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from multigan.core.data import DataError, cache_dir
+from multigan.core.files import atomic_path
 from multigan.core.phases import Batch, DataInfo
 from multigan.registry import DATASETS
 from multigan.text.generators import LSTMGenerator, generate, sequence_log_probs
@@ -163,9 +164,8 @@ class OracleData:
             generate(self.oracle, min(1000, config.n_samples - start), config.seq_len, START_TOKEN, generator)
             for start in range(0, config.n_samples, 1000)
         ])
-        tmp = path.with_name(f".{path.name}.tmp")
-        save_file({"tokens": tokens.contiguous()}, str(tmp))
-        tmp.replace(path)
+        with atomic_path(path) as temporary:
+            save_file({"tokens": tokens.contiguous()}, str(temporary))
         return tokens
 
     def __len__(self) -> int:

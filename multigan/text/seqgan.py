@@ -24,7 +24,11 @@ from torch import Tensor
 from multigan.core.phases import Batch, DataInfo, Phase
 from multigan.registry import MODELS
 from multigan.text.base import TextGAN, evaluating
-from multigan.text.discriminators import SEQGAN_FILTER_SIZES, SEQGAN_NUM_FILTERS, CNNDiscriminator
+from multigan.text.discriminators import (
+    SEQGAN_FILTER_SIZES,
+    SEQGAN_NUM_FILTERS,
+    CNNDiscriminator,
+)
 from multigan.text.generators import GeneratorConfig, TextModelError, sequence_log_probs
 from multigan.text.rollout import rollout, rollout_rewards
 

@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 from torch import Tensor
 
 from multigan.core.data import DataError
+from multigan.core.files import write_bytes_atomic
 from multigan.text.vocab import BOS, EOS, PAD, UNK, Vocabulary
 
 TOKENIZERS = ("word", "whitespace", "sentencepiece")
@@ -68,7 +69,7 @@ class SentencePieceTokenizer:
         key = hashlib.sha256(("\n".join(train_lines) + json.dumps(options, sort_keys=True)).encode()).hexdigest()
         path = cache / "sentencepiece" / f"{key[:20]}.model"
         if not path.is_file():
-            _write_bytes_atomic(path, _train_sentencepiece(train_lines, options, source))
+            write_bytes_atomic(path, _train_sentencepiece(train_lines, options, source))
         self.processor = spm.SentencePieceProcessor(model_file=str(path))
         self.model_path = path
         self.vocab = Vocabulary([self.processor.id_to_piece(i) for i in range(self.processor.get_piece_size())])
@@ -136,8 +137,3 @@ def _join_pieces(pieces: list[str]) -> str:
     return "".join(pieces).replace(SP_SPACE, " ").strip()
 
 
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)

@@ -57,7 +57,6 @@ def test_killed_run_resumes_bit_exactly(tmp_path, monkeypatch, extra):
     config = tiny_config(steps=8, checkpoint_every=4, **extra)
     straight = api.train(config, out=tmp_path / "straight", log=False)
 
-    calls = {"n": 0}
     original = Trainer._train_step
 
     def crash_at_step_6(self, *args):

@@ -68,5 +68,5 @@ def test_nll_gen_goes_through_the_evaluator_with_the_model(corpus_files):
     results = evaluator(model)
     assert results["nll_gen"].value == pytest.approx(model.token_nll(context.dataset("test").tokens))
     assert results["nll_gen"].protocol["sequences"] == 2 and "bleu5" in results
-    with pytest.raises(TextMetricError, match="compute_with_model"):
-        NLLGen(EvalConfig(), context).compute({})
+    with pytest.raises(TextMetricError, match="token_nll"):
+        NLLGen(EvalConfig(), context).compute({}, None)

@@ -85,7 +85,6 @@ def test_discriminator_learns_real_from_generated():
 
 def test_adversarial_step_trains_generator_only_and_moves_the_rollout_network():
     model = tiny_seqgan()
-    data = torch.tensor([[4, 5, 6, 7, 2, 0]]).repeat(16, 1)
     discriminator_before = {k: v.clone() for k, v in model.discriminator.state_dict().items()}
     model.on_step("adversarial", 0, 1)
     assert bool(model.flags.rollout_synced)
