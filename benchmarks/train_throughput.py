@@ -55,8 +55,8 @@ class Ours:
         config = TrainConfig(batch_size=args.batch_size, amp=args.amp, channels_last=args.channels_last,
                              log_every=50, sample_every=0, checkpoint_every=0, steps=10**9)
         loader = BatchLoader(data, args.batch_size, seed=0, device=device)
-        self.trainer = Trainer(model, loader, config, Path("."), lambda *a: None, {}, log=False)
-        self.trainer.logger = RunLogger(Path("."), 0, enabled=False)  # what fit() sets up; writes nothing here
+        self.trainer = Trainer(model, loader, config, Path("."), lambda *a: None, {}, progress=False)
+        self.trainer.logger = RunLogger(Path("."), 0, progress=False, write=False)  # what fit() sets up; writes nothing here
         self.stage = config.stage_list()[0]
         self.phases = model.phases("adversarial")
 

@@ -54,7 +54,7 @@ def train(
     out: str | Path | None = None,
     resume: str | Path | None = None,
     overwrite: bool = False,
-    log: bool = True,
+    progress: bool = True,
 ) -> Path:
     """Train `config` into a new run folder, or continue the run in `resume` from its latest checkpoint."""
     if resume:
@@ -93,7 +93,7 @@ def train(
         "multigan_version": __version__,
     }
     trainer = Trainer(
-        model, loader, config.train, run_dir, save_preview, meta, evaluator, config.eval.every, config.eval.best, log
+        model, loader, config.train, run_dir, save_preview, meta, evaluator, config.eval.every, config.eval.best, progress
     )
     if checkpoint is not None:
         trainer.restore(checkpoint)

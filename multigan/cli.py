@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--overwrite", action="store_true", help="delete an existing run folder first")
     train.add_argument("--data-root", metavar="DIR", help="datasets root (default: $MULTIGAN_DATA, else ./data)")
     train.add_argument("--dry-run", action="store_true", help="print the resolved recipe and exit")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--quiet", action="store_true", help="no progress bar or messages (metrics.jsonl and TensorBoard are still written)")
 
     sample = commands.add_parser("sample", help="generate samples from a trained run")
     sample.add_argument("run", help="run folder (or one of its checkpoint folders)")
@@ -77,7 +77,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"{config.source}: {config.model_name} on {config.data_name}; non-default values:", file=sys.stderr)
     for key, value in changed.items():
         print(f"  {key} = {value}", file=sys.stderr)
-    run_dir = api.train(config, args.data_root, args.out, args.resume, args.overwrite, log=not args.quiet)
+    run_dir = api.train(config, args.data_root, args.out, args.resume, args.overwrite, progress=not args.quiet)
     print(f"run finished: {run_dir} (samples in {run_dir / 'samples'}, checkpoints in {run_dir / 'checkpoints'})")
 
 

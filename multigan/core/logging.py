@@ -17,14 +17,18 @@ from tqdm import tqdm
 
 
 class RunLogger:
-    def __init__(self, run_dir: Path, total_steps: int, initial_step: int = 0, enabled: bool = True):
-        self.enabled = enabled
-        self.writer = SummaryWriter(str(run_dir / "tb")) if enabled else None
-        self._jsonl = open(run_dir / "metrics.jsonl", "a", buffering=1) if enabled else None
+    """`progress` shows the bar and messages on the terminal; `write` keeps the files (off only in benchmarks)."""
+
+    def __init__(
+        self, run_dir: Path, total_steps: int, initial_step: int = 0, progress: bool = True, write: bool = True
+    ):
+        self.progress = progress
+        self.writer = SummaryWriter(str(run_dir / "tb")) if write else None
+        self._jsonl = open(run_dir / "metrics.jsonl", "a", buffering=1) if write else None
         self.bar = tqdm(
             total=total_steps,
             initial=initial_step,
-            disable=not enabled,
+            disable=not progress,
             dynamic_ncols=True,
             file=sys.stderr,
             mininterval=1.0,
@@ -33,7 +37,9 @@ class RunLogger:
 
     def log(self, step: int, values: dict[str, float], kind: str = "train", stage: str = "") -> None:
         """One JSON line and a TensorBoard scalar per value; the bar shows the train losses."""
-        if not self.enabled:
+        if kind == "train":
+            self.bar.set_postfix({k: f"{v:.3g}" for k, v in values.items()}, refresh=False)
+        if self._jsonl is None:
             return
         record: dict[str, Any] = {"step": step, "kind": kind}
         if stage:
@@ -42,8 +48,6 @@ class RunLogger:
         self._jsonl.write(json.dumps(record) + "\n")
         for key, value in values.items():
             self.writer.add_scalar(f"{kind}/{key}", value, step)
-        if kind == "train":
-            self.bar.set_postfix({k: f"{v:.3g}" for k, v in values.items()}, refresh=False)
 
     def advance(self, n: int = 1) -> None:
         self.bar.update(n)
@@ -52,13 +56,13 @@ class RunLogger:
         self.bar.set_description(stage)
 
     def message(self, text: str) -> None:
-        if self.enabled:
+        if self.progress:
             tqdm.write(text, file=sys.stderr)
 
     def close(self) -> None:
-        if not self.enabled:
-            return
         self.bar.close()
+        if self._jsonl is None:
+            return
         self._jsonl.close()
         self.writer.flush()
         self.writer.close()

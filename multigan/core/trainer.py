@@ -74,7 +74,7 @@ class Trainer:
         evaluator: Evaluator | None = None,
         eval_every: int = 0,
         best_metric: str = "",
-        log: bool = True,
+        progress: bool = True,
     ):
         self.model, self.loader, self.config, self.run_dir = model, loader, config, run_dir
         self.save_preview, self.meta = save_preview, meta
@@ -91,7 +91,7 @@ class Trainer:
         self._trainable: tuple[str, ...] | None = None
         self.scalars = DeviceScalars()
         self._checked_step = 0  # losses were finite up to this step
-        self._log_enabled = log
+        self._progress = progress
         if config.compile:
             for net in self.networks.values():
                 net.compile()
@@ -99,7 +99,7 @@ class Trainer:
     # --- the loop ----------------------------------------------------------------------------------------------
     def fit(self) -> None:
         total = sum(s.steps for s in self.stages)
-        self.logger = RunLogger(self.run_dir, total, self.global_step, enabled=self._log_enabled)
+        self.logger = RunLogger(self.run_dir, total, self.global_step, progress=self._progress)
         self._last_log_time, self._last_log_step = time.perf_counter(), self.global_step
         try:
             while self.stage_index < len(self.stages):

@@ -22,7 +22,7 @@ def tiny_config(steps=6, **train):
 
 
 def test_a_tiny_run_writes_config_checkpoints_samples_metrics_and_events(tmp_path):
-    run = api.train(tiny_config(), out=tmp_path / "run", log=True)
+    run = api.train(tiny_config(), out=tmp_path / "run", progress=False)  # --quiet hides the bar, keeps the files
     assert (run / "config.yaml").is_file()
     assert [p.name for p in ckpt.list_checkpoints(run / "checkpoints")] == ["step-0000003", "step-0000006"]
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000003.png", "step-0000006.png"]
@@ -55,7 +55,7 @@ def _assert_same(a, b):
 @pytest.mark.parametrize("extra", [{}, {"ema": 0.9, "grad_clip": 1.0}])
 def test_killed_run_resumes_bit_exactly(tmp_path, monkeypatch, extra):
     config = tiny_config(steps=8, checkpoint_every=4, **extra)
-    straight = api.train(config, out=tmp_path / "straight", log=False)
+    straight = api.train(config, out=tmp_path / "straight", progress=False)
 
     original = Trainer._train_step
 
@@ -66,17 +66,17 @@ def test_killed_run_resumes_bit_exactly(tmp_path, monkeypatch, extra):
 
     monkeypatch.setattr(Trainer, "_train_step", crash_at_step_6)
     with pytest.raises(KeyboardInterrupt):
-        api.train(config, out=tmp_path / "killed", log=False)
+        api.train(config, out=tmp_path / "killed", progress=False)
     monkeypatch.setattr(Trainer, "_train_step", original)
     assert ckpt.latest_checkpoint(tmp_path / "killed").name == "step-0000004"
-    api.train(config, resume=tmp_path / "killed", log=False)
+    api.train(config, resume=tmp_path / "killed", progress=False)
     _assert_same(_state(straight), _state(tmp_path / "killed"))
 
 
 def test_frozen_player_is_unchanged_by_the_other_players_phase(tmp_path):
     config = tiny_config()
     model = api.build_model(config, api.DATASETS.get("digits")(config.data, tmp_path, "train").info, torch.device("cpu"))
-    trainer = Trainer(model, _loader(config, tmp_path), config.train, tmp_path, lambda *a: None, {}, log=False)
+    trainer = Trainer(model, _loader(config, tmp_path), config.train, tmp_path, lambda *a: None, {}, progress=False)
     before = {k: v.clone() for k, v in model.generator.state_dict().items()}
     trainer._run_phase(model.phases("adversarial")[0])  # D phase
     after = model.generator.state_dict()
@@ -110,14 +110,14 @@ def test_nan_loss_stops_keeps_last_good_checkpoint_and_names_the_phase(tmp_path,
 
     monkeypatch.setattr(TemplateGAN, "loss", poisoned)
     with pytest.raises(NonFiniteLossError, match=r"phase 'G' became NaN/inf at step 4;.*step-0000002"):
-        api.train(config, out=tmp_path / "nan", log=False)
+        api.train(config, out=tmp_path / "nan", progress=False)
     assert [p.name for p in ckpt.list_checkpoints(tmp_path / "nan" / "checkpoints")] == ["step-0000002"]
 
 
 def test_evaluation_cadence_logs_metrics_and_keeps_the_best_checkpoint(tmp_path):
     config = tiny_config(steps=4, log_every=2)
     config.eval.metrics, config.eval.every, config.eval.n_samples, config.eval.best = ["kid"], 2, 32, "kid"
-    run = api.train(config, out=tmp_path / "run", log=True)
+    run = api.train(config, out=tmp_path / "run", progress=True)
     evals = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if '"eval"' in l]
     assert [e["step"] for e in evals] == [2, 4] and all("kid" in e for e in evals)
     record = json.loads((run / "eval.json").read_text())

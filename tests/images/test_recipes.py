@@ -17,6 +17,6 @@ def test_recipe_runs_two_steps(path, tmp_path, data_root):
         "train.preview_samples=20", "eval.metrics=[]", "model.ngf=8", "model.ndf=8",
     ]
     config = load_recipe(path, overrides)
-    run = api.train(config, data_root=data_root, out=tmp_path / "run", log=False)
+    run = api.train(config, data_root=data_root, out=tmp_path / "run", progress=False)
     assert (run / "samples" / "step-0000002.png").is_file()
     assert (run / "checkpoints" / "step-0000002").is_dir()

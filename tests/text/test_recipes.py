@@ -27,7 +27,7 @@ def test_recipe_runs_two_steps_per_stage(path, tmp_path, data_root):
         "model.generator.embed_dim=8", "model.generator.hidden_dim=8",
     ]
     config = load_recipe(path, overrides)
-    run = api.train(config, data_root=data_root, out=tmp_path / "run", log=False)
+    run = api.train(config, data_root=data_root, out=tmp_path / "run", progress=False)
     last = 2 * len(config.train.stages)
     lines = (run / "samples" / f"step-{last:07d}.txt").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 5
@@ -39,7 +39,7 @@ def test_a_trained_text_run_samples_without_its_data(tmp_path, data_root):
         "train.stages=[{name: pretrain_g, steps: 2}]", "train.batch_size=4", "eval.metrics=[]",
         "model.generator.embed_dim=8", "model.generator.hidden_dim=8",
     ]
-    run = api.train(load_recipe("seqgan_oracle", overrides), data_root=data_root, out=tmp_path / "run", log=False)
+    run = api.train(load_recipe("seqgan_oracle", overrides), data_root=data_root, out=tmp_path / "run", progress=False)
     out = api.sample(run, 3, tmp_path / "export", seed=1)
     lines = (out / "samples.txt").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3 and all(len(line.split()) == 20 for line in lines)
