@@ -11,7 +11,7 @@ import torch
 from multigan import __version__
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader, cache_dir, resolve_data_root
-from multigan.core.distributed import seed_everything, select_device
+from multigan.core.distributed import preserved_rng, seed_everything, select_device
 from multigan.core.files import file_sha256, write_json_atomic, write_text_atomic
 from multigan.core.phases import DataInfo, GANModel
 from multigan.core.trainer import Trainer
@@ -84,7 +84,8 @@ def train(
 
     evaluator = None
     if config.eval.metrics:
-        evaluator = Evaluator(config.eval, eval_context(config, dataset.info, root, device))
+        with preserved_rng():  # loading or training feature networks must not move the training RNG
+            evaluator = Evaluator(config.eval, eval_context(config, dataset.info, root, device))
     meta = {
         "model": config.model_name,
         "data": config.data_name,

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 import random
-from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -68,3 +68,14 @@ def set_rng_state(state: dict[str, Any]) -> None:
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss_np))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextmanager
+def preserved_rng() -> Iterator[None]:
+    """Run a block without moving any global RNG: evaluation (which builds feature networks and samples) must not
+    change the training that follows it, whether its caches were warm or cold."""
+    state = rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader
-from multigan.core.distributed import autocast, rng_state, set_rng_state
+from multigan.core.distributed import autocast, preserved_rng, rng_state, set_rng_state
 from multigan.core.ema import EMA
 from multigan.core.files import write_json_atomic
 from multigan.core.logging import DeviceScalars, RunLogger
@@ -220,7 +220,7 @@ class Trainer:
 
     def _evaluate(self) -> None:
         self._check_finite()
-        with self._sampling_weights():
+        with self._sampling_weights(), preserved_rng():
             results = self.evaluator(self.model)
         record = {"step": self.global_step, "metrics": {k: v.to_json() for k, v in results.items()}}
         write_json_atomic(self.run_dir / "eval.json", record)

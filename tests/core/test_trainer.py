@@ -73,6 +73,21 @@ def test_killed_run_resumes_bit_exactly(tmp_path, monkeypatch, extra):
     _assert_same(_state(straight), _state(tmp_path / "killed"))
 
 
+def test_evaluation_never_changes_training_with_warm_or_cold_caches(tmp_path, monkeypatch):
+    # Building the feature network (trained when the cache is cold, loaded when warm) and scoring mid-run must
+    # leave the training RNG where it was: the same recipe gives the same weights with or without evaluation.
+    monkeypatch.setenv("MULTIGAN_CACHE", str(tmp_path / "cache"))
+    evaluated = {"every": 2, "metrics": ["kid", "class_coverage"], "n_samples": 64, "batch_size": 32,
+                 "classifier_epochs": 1}
+    runs = {}
+    for name, eval_section in [("cold", evaluated), ("warm", evaluated), ("none", {"metrics": []})]:
+        config = tiny_config()
+        config = from_dict({**config.to_dict(), "eval": {**config.to_dict()["eval"], **eval_section}})
+        runs[name] = _state(api.train(config, out=tmp_path / name, progress=False))
+    _assert_same(runs["cold"], runs["none"])
+    _assert_same(runs["warm"], runs["none"])
+
+
 def test_frozen_player_is_unchanged_by_the_other_players_phase(tmp_path):
     config = tiny_config()
     model = api.build_model(config, api.DATASETS.get("digits")(config.data, tmp_path, "train").info, torch.device("cpu"))
