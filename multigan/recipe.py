@@ -99,7 +99,8 @@ def load_recipe(path: str | Path, overrides: list[str] = ()) -> RunConfig:
     if isinstance(raw["out"], dict):
         raw["out"].setdefault("name", path.stem)
     apply_overrides(raw, overrides)
-    return from_dict(raw, source=str(path))
+    source = f"{path} with --set {' '.join(overrides)}" if overrides else str(path)  # the key may come from either
+    return from_dict(raw, source=source)
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> None:

@@ -54,6 +54,11 @@ def test_bad_override_syntax():
         apply_overrides({}, ["steps200"])
 
 
+def test_a_bad_override_names_the_set_it_came_from():
+    with pytest.raises(RecipeError, match=r"dcgan_digits.yaml with --set train.stepz=4: unknown key 'stepz'"):
+        load_recipe("dcgan_digits", ["train.stepz=4"])
+
+
 def test_resolved_config_round_trips_through_yaml():
     config = load_recipe("dcgan_fashion_cond", ["train.steps=7"])
     again = from_dict(yaml.safe_load(dump_yaml(config)))
