@@ -41,7 +41,9 @@ class BleuError(ValueError):
 def texygen_tokenize(line: str) -> list[str]:
     """Texygen's tokenizer: nltk's Treebank word tokenizer on the whole line (no punkt sentence splitting, so no
     nltk data download is needed). Reproduces the Texygen BLEU table on its published samples."""
-    from nltk.tokenize import word_tokenize  # nltk is slow to import; only tokenizing needs it
+    from nltk.tokenize import (
+        word_tokenize,  # nltk is slow to import; only tokenizing needs it
+    )
 
     return word_tokenize(line, preserve_line=True)
 

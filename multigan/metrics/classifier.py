@@ -17,15 +17,24 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
 from torch import Tensor, nn
 
 from multigan.core.data import Dataset
 from multigan.metrics.base import EvalContext
 from multigan.metrics.config import EvalConfig
-from multigan.metrics.features import FeatureExtractor, dataset_fingerprint, quantize_to_unit
+from multigan.metrics.features import (
+    FeatureExtractor,
+    dataset_fingerprint,
+    quantize_to_unit,
+)
 from multigan.metrics.frechet import MetricError
-from multigan.metrics.stats_cache import canonical_key, key_digest, load_arrays, save_arrays_atomic
+from multigan.metrics.stats_cache import (
+    KEY_FIELD,
+    canonical_key,
+    key_digest,
+    load_keyed,
+    save_arrays_atomic,
+)
 from multigan.registry import FEATURES
 
 log = logging.getLogger(__name__)
@@ -125,16 +134,10 @@ def weights_digest(model: nn.Module) -> str:
 def load_cached(path: Path, wanted_key: str, shape: tuple[int, ...], num_classes: int,
                 config: ClassifierConfig) -> tuple[DomainClassifier, float] | None:
     """The classifier stored at `path` with its held-out accuracy, if it was made for exactly `wanted_key`."""
-    if not path.exists():
+    entry = load_keyed(path, wanted_key)
+    if entry is None:
         return None
-    try:
-        arrays, metadata = load_arrays(path)
-    except (SafetensorError, OSError) as err:
-        log.warning("cached classifier %s is unreadable (%s); retraining", path, err)
-        return None
-    if metadata.get("key") != wanted_key:
-        log.warning("cached classifier %s was made for another dataset or settings; retraining", path)
-        return None
+    arrays, metadata = entry
     model = DomainClassifier(shape, num_classes, config)
     model.load_state_dict({name: torch.from_numpy(value) for name, value in arrays.items()})
     return model.eval().requires_grad_(False), float(metadata["accuracy"])
@@ -150,7 +153,7 @@ def load_or_train(train: Dataset, held_out: Dataset, key: dict[str, Any], config
     model = train_classifier(train, config, device)
     held_out_accuracy = accuracy(model, held_out, 1000, device)
     arrays = {name: value.detach().cpu().numpy() for name, value in model.state_dict().items()}
-    save_arrays_atomic(path, arrays, {"key": canonical_key(key), "accuracy": repr(held_out_accuracy)})
+    save_arrays_atomic(path, arrays, {KEY_FIELD: canonical_key(key), "accuracy": repr(held_out_accuracy)})
     return model, held_out_accuracy
 
 

@@ -42,6 +42,22 @@ def save_arrays_atomic(path: Path, arrays: Arrays, metadata: dict[str, str]) -> 
         save_file(contiguous, str(temporary), metadata=metadata)
 
 
+def load_keyed(path: Path, wanted_key: str) -> tuple[Arrays, dict[str, str]] | None:
+    """Arrays and metadata of the cache entry at `path` if it was stored under `wanted_key`; None (with a warning
+    when the file is there) if it is absent, unreadable or made for something else, so the caller recomputes."""
+    if not path.exists():
+        return None
+    try:
+        arrays, metadata = load_arrays(path)
+    except (SafetensorError, OSError) as err:
+        log.warning("ignoring unreadable cache entry %s (%s); recomputing", path, err)
+        return None
+    if metadata.get(KEY_FIELD) != wanted_key:
+        log.warning("cache entry %s was made for %s, not %s; recomputing", path, metadata.get(KEY_FIELD), wanted_key)
+        return None
+    return arrays, metadata
+
+
 def load_arrays(path: Path) -> tuple[Arrays, dict[str, str]]:
     with safe_open(str(path), framework="np") as handle:
         metadata = handle.metadata() or {}
@@ -63,19 +79,8 @@ class StatsCache:
 
     def load(self, kind: str, parts: dict[str, Any]) -> Arrays | None:
         """The cached arrays, or None when absent, unreadable, or stored under a different key."""
-        path = self.path_for(kind, parts)
-        if not path.exists():
-            return None
-        try:
-            arrays, metadata = load_arrays(path)
-        except (SafetensorError, OSError) as err:
-            log.warning("ignoring unreadable cache entry %s (%s); recomputing", path, err)
-            return None
-        wanted = canonical_key({"kind": kind, **parts})
-        if metadata.get(KEY_FIELD) != wanted:
-            log.warning("cache entry %s was made for %s, not %s; recomputing", path, metadata.get(KEY_FIELD), wanted)
-            return None
-        return arrays
+        entry = load_keyed(self.path_for(kind, parts), canonical_key({"kind": kind, **parts}))
+        return entry[0] if entry else None
 
     def store(self, kind: str, parts: dict[str, Any], arrays: Arrays) -> Path:
         path = self.path_for(kind, parts)
