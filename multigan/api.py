@@ -135,6 +135,9 @@ def load_run(run: str | Path, which: str = "latest", device: str = "auto") -> tu
 def sample(run: str | Path, n: int, out: str | Path, grid: bool = False, seed: int = 0, which: str = "latest") -> Path:
     """`n` samples from a run: one preview file (`grid`) or one file per example plus manifest.json."""
     config, model, folder = load_run(run, which)
+    if hasattr(model, "translate"):
+        raise UserError(f"{run}: a {config.model_name} run translates images: pass --input DIR (the images to "
+                        "translate) and --out DIR")
     modality = MODALITIES.get(model.info.modality)
     samples = generate(model, n, seed, batch_size=config.eval.batch_size)
     out = Path(out)
@@ -156,6 +159,20 @@ def sample(run: str | Path, n: int, out: str | Path, grid: bool = False, seed: i
     }
     write_json_atomic(out / "manifest.json", manifest)
     return out
+
+
+def translate(run: str | Path, input_dir: str | Path, out: str | Path, direction: str | None = None,
+              which: str = "latest") -> dict[str, Any]:
+    """Translate every image in `input_dir` with a translation run (pix2pix, CycleGAN) into `out`."""
+    config, model, folder = load_run(run, which)
+    translator = getattr(MODALITIES.get(model.info.modality), "translate_folder", None)
+    if translator is None or not hasattr(model, "translate"):
+        raise UserError(f"{run}: a {config.model_name} run generates rather than translates; --input is for "
+                        "translation runs (pix2pix, cyclegan)")
+    manifest = {"model": config.model_name, "data": config.data_name, "checkpoint": str(folder),
+                "checkpoint_sha256": file_sha256(folder / ckpt.NETWORKS_FILE),
+                "step": ckpt.read_meta(folder).get("global_step")}
+    return translator(model, Path(input_dir), Path(out), direction, manifest)
 
 
 def evaluate(

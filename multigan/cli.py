@@ -15,6 +15,8 @@ EPILOG = """examples:
   multigan train --resume runs/dcgan_fashion              continue a run from its last checkpoint
   multigan sample runs/dcgan_fashion --n 1000 --out synthetic/   one PNG per sample + manifest.json
   multigan sample runs/dcgan_fashion --n 64 --out grid.png --grid
+  multigan sample runs/pix2pix_facades --input my_label_maps/ --out photos/     translate a folder
+  multigan sample runs/cyclegan_summer2winter --input photos/ --out winter/ --direction AtoB
 """
 
 
@@ -46,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--grid", action="store_true", help="write one preview grid/file instead of one file each")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--checkpoint", default="latest", help="latest (default), best, or a step-NNNNNNN folder")
+    sample.add_argument("--input", metavar="DIR", help="translation runs: translate every image in DIR into --out")
+    sample.add_argument("--direction", choices=("AtoB", "BtoA"), help="with --input, for runs that translate both "
+                        "ways (cyclegan); default AtoB")
 
     evaluate = commands.add_parser("eval", help="score a run with its metrics (FID, KID, IS, PRDC, BLEU ...)")
     evaluate.add_argument("run", help="run folder (or one of its checkpoint folders)")
@@ -85,6 +90,16 @@ def cmd_sample(args: argparse.Namespace) -> None:
     from multigan import api
     from multigan.errors import UserError
 
+    if args.input is not None:
+        if args.grid:
+            raise UserError("--grid has no meaning with --input: a translation writes one PNG per input and "
+                            "comparison.png")
+        summary = api.translate(args.run, args.input, args.out, args.direction, which=args.checkpoint)
+        print(f"translated {summary['inputs']} image(s) ({summary['read_as']}, {summary['direction']}) into "
+              f"{args.out}; side by side in {Path(args.out) / 'comparison.png'}")
+        return
+    if args.direction is not None:
+        raise UserError("--direction only applies with --input DIR (translating a folder)")
     if args.n < 1:
         raise UserError(f"--n must be at least 1, got {args.n}")
     path = api.sample(args.run, args.n, args.out, grid=args.grid, seed=args.seed, which=args.checkpoint)

@@ -4,6 +4,8 @@ A dataset (registered in `multigan.registry.DATASETS`) is a class with a `Config
 section) built as `Dataset(config, root, split)`. It exposes `info` (a `DataInfo`), `__len__`, and
 `gather(index) -> Batch`, which turns a 1-D LongTensor of example indices into model-ready CPU tensors.
 Most datasets hold everything in memory as one uint8 tensor, so `gather` is one indexing op plus a cast.
+A dataset may also define `augment(batch) -> Batch`: random augmentation (crops, flips) of whole training batches,
+run by the loader on the device after the transfer, with the global RNG (so resume replays it exactly).
 """
 from __future__ import annotations
 
@@ -67,7 +69,9 @@ class BatchLoader:
         self.position += self.batch_size
         batch = self.dataset.gather(index)
         non_blocking = self.device.type == "cuda"
-        return {k: v.to(self.device, non_blocking=non_blocking) for k, v in batch.items()}
+        batch = {k: v.to(self.device, non_blocking=non_blocking) for k, v in batch.items()}
+        augment = getattr(self.dataset, "augment", None)
+        return augment(batch) if augment is not None else batch
 
     def __iter__(self) -> Iterator[Batch]:
         while True:

@@ -75,9 +75,11 @@ class GANModel(nn.Module, metaclass=ABCMeta):
         """Scalar loss to minimise for `phase` and detached scalars to log."""
 
     @abstractmethod
-    def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None) -> Batch:
+    def sample(self, n: int, generator: torch.Generator, condition: Tensor | Batch | None = None) -> Batch:
         """`n` modality-native samples ({"image": (N, C, H, W) in [-1, 1], "label": (N,)}, {"tokens": (N, L)}),
-        drawn only from `generator`, so the same seed gives the same samples."""
+        drawn only from `generator`, so the same seed gives the same samples. `condition`: class labels (N,) for
+        class-conditional models; for models that translate inputs (pix2pix, CycleGAN) a Batch of real inputs
+        ({"source"} or {"a", "b"}), and the samples then hold inputs and outputs ({"source", "image", ...})."""
 
     # --- optional hooks ----------------------------------------------------------------------------------------
     stages: ClassVar[tuple[str, ...]] = ("adversarial",)  # stage names this model understands

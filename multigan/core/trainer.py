@@ -216,7 +216,16 @@ class Trainer:
     @torch.no_grad()
     def _preview(self) -> dict[str, Tensor]:
         generator = torch.Generator(self.device).manual_seed(self.config.seed + 1)  # same noise every preview
-        return {k: v.cpu() for k, v in self.model.sample(self.config.preview_samples, generator).items()}
+        samples = self.model.sample(self.config.preview_samples, generator, self._preview_inputs())
+        return {k: v.cpu() for k, v in samples.items()}
+
+    def _preview_inputs(self) -> dict[str, Tensor] | None:
+        """Fixed real inputs for models that translate rather than sample from noise: the dataset's
+        `preview_batch(n)` when it has one (paired/unpaired images), else None."""
+        preview_batch = getattr(self.loader.dataset, "preview_batch", None)
+        if preview_batch is None:
+            return None
+        return {k: v.to(self.device) for k, v in preview_batch(self.config.preview_samples).items()}
 
     def _evaluate(self) -> None:
         self._check_finite()

@@ -1,10 +1,15 @@
-"""The images plug-in: datasets (IDX, ImageFolder, procedural digits) and the image modality. Importing it
-registers everything it provides."""
+"""The images plug-in: datasets (IDX, ImageFolder, procedural digits, paired and unpaired folders), the models
+(DCGAN, pix2pix, CycleGAN, the template) and the image modality. Importing it registers everything it provides."""
 from multigan.images import (  # noqa: F401
-    datasets,  # noqa: F401
+    cyclegan,
+    datasets,
     dcgan,
-    folder,  # noqa: F401
-    glyphs,  # noqa: F401
-    modality,  # noqa: F401
+    folder,
+    glyphs,
+    modality,
+    paired,
+    pix2pix,
     template,
+    translation_metrics,
+    unpaired,
 )

@@ -4,27 +4,23 @@
     <path>/*.png|jpg|...               unlabelled: a flat folder of images
     <path>/{train,test}/...            either of the above per split; without them both splits use all images
 
-Each image is decoded (torchvision.io, PIL for the formats it lacks), its shorter side resized to `resolution`
-(antialiased) and centre-cropped to a square, and all are stacked into one uint8 (N, C, R, R) tensor.
+Each image is decoded (decoding.py: bad files give one line naming them, or are skipped with `skip_bad`; other
+modes are converted and counted), its shorter side resized to `resolution` (antialiased) and centre-cropped to a
+square, and all are stacked into one uint8 (N, C, R, R) tensor.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 from torch import Tensor
-from torchvision.io import ImageReadMode, decode_image
-from torchvision.transforms.v2 import functional as TF
 
 from multigan.core.data import DataError
 from multigan.core.phases import DataInfo
+from multigan.images.decoding import decode_files
 from multigan.images.datasets import (
     InMemoryImages,
     check_image_options,
@@ -69,50 +65,27 @@ def list_images(folder: Path) -> tuple[list[Path], list[int], list[str]]:
     return files, labels, [c.name for c in classes]
 
 
-def decode(path: Path, channels: int, resolution: int) -> tuple[Tensor, bytes]:
-    """One image file -> (channels, resolution, resolution) uint8, and the sha256 of the file's bytes."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise DataError(f"cannot read image {path}: {err.strerror}") from err
-    mode = ImageReadMode.GRAY if channels == 1 else ImageReadMode.RGB
-    try:
-        image = decode_image(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=mode)  # (C, H, W)
-    except RuntimeError:  # corrupt, or a format torchvision lacks (bmp, tiff, ppm ...): PIL decides which
-        image = decode_with_pil(path, channels)
-    if image.dim() == 4:  # an animated GIF: (frames, C, H, W); keep the first frame
-        image = image[0]
-    image = TF.to_dtype(image, torch.uint8, scale=True)  # 16-bit PNGs decode to uint16
-    return resize_square(image.unsqueeze(0), resolution)[0], hashlib.sha256(raw).digest()
-
-
-def decode_with_pil(path: Path, channels: int) -> Tensor:
-    try:
-        with Image.open(path) as opened:
-            array = np.asarray(opened.convert("L" if channels == 1 else "RGB"))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
-        raise DataError(f"cannot decode image {path}: {err}; remove or replace the file") from err
-    array = array[:, :, None] if array.ndim == 2 else array  # (H, W, C)
-    return torch.from_numpy(array.copy()).permute(2, 0, 1)
-
-
-def decode_all(files: list[Path], base: Path, channels: int, resolution: int) -> tuple[Tensor, str]:
-    """(N, channels, resolution, resolution) uint8 and a sha256 over every file's relative path and bytes.
-    Decoding runs in threads: the decoders release the GIL."""
-    workers = min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers) as pool:
-        decoded = list(pool.map(lambda path: decode(path, channels, resolution), files))
+def decode_all(files: list[Path], base: Path, channels: int, resolution: int, skip_bad: bool = False,
+               what: str = "") -> tuple[Tensor, str, list[Path]]:
+    """(N, channels, resolution, resolution) uint8, a sha256 over every kept file's relative path and bytes, and
+    the kept files. Bad files raise (or are skipped with `skip_bad`); conversions are said once, naming `what`."""
+    kept, decoded, report = decode_files(files, channels, skip_bad)
+    report.announce(what or str(base))
+    if not kept:
+        raise DataError(f"none of the {len(files)} images in {base} could be decoded; see the files named above")
     digest = hashlib.sha256()
-    for path, (_, file_hash) in zip(files, decoded):
-        digest.update(str(path.relative_to(base)).encode() + b"\0" + file_hash)
-    return torch.stack([image for image, _ in decoded]), digest.hexdigest()
+    for path, item in zip(kept, decoded):
+        digest.update(str(path.relative_to(base)).encode() + b"\0" + item.sha256)
+    images = [resize_square(item.image.unsqueeze(0), resolution)[0] for item in decoded]
+    return torch.stack(images), digest.hexdigest(), kept
 
 
 @dataclass
 class ImageFolderConfig:
     path: str = ""  # the folder: absolute, or relative to the data root
     resolution: int = 64  # shorter side resized to this, then centre-cropped to a square
-    channels: int = 3  # 3 (RGB) or 1 (grey); images are converted on decoding
+    channels: int = 3  # 3 (RGB) or 1 (grey); other modes (CMYK, RGBA, palette, 16-bit) are converted and counted
+    skip_bad: bool = False  # skip (and count) unreadable, empty or truncated files instead of stopping at the first
 
 
 @DATASETS.register("image_folder")
@@ -132,7 +105,11 @@ class ImageFolderDataset(InMemoryImages):
             raise DataError(f"image folder {folder} does not exist (data.path={config.path!r}, data root {root})")
         split_folder, split_note = self.split_folder(folder, split)
         files, labels, class_names = list_images(split_folder)
-        images, content = decode_all(files, split_folder, config.channels, config.resolution)
+        images, content, kept = decode_all(files, split_folder, config.channels, config.resolution,
+                                           config.skip_bad, f"image_folder {split_folder}")
+        if labels:
+            label_of = dict(zip(files, labels))
+            labels = [label_of[path] for path in kept]
         info = DataInfo(modality="image", shape=(config.channels, config.resolution, config.resolution),
                         num_classes=len(class_names), class_names=class_names, extra={"split": split_note})
         fingerprint = fingerprint_of(dataset="image_folder", content=content,

@@ -43,10 +43,25 @@ def grid_columns(samples: Batch, info: DataInfo) -> int:
     return max(1, math.ceil(math.sqrt(n)))
 
 
+# translation samples: one row per example, one column per key present, in this order
+COMPARISON_COLUMNS = ("source", "image", "reconstruction", "target")
+
+
+def comparison_rows(samples: Batch) -> tuple[Tensor, int]:
+    """(N * K, C, H, W) images interleaved row by row (input | output | ... per example), and K."""
+    columns = [samples[key] for key in COMPARISON_COLUMNS if key in samples]
+    return torch.stack(columns, dim=1).flatten(0, 1), len(columns)
+
+
 def image_grid(samples: Batch, info: DataInfo) -> Tensor:
-    """(C, H', W') uint8 grid of the samples, 2-pixel black padding, grey images kept grey."""
-    images = to_uint8(samples["image"])  # (N, C, H, W)
-    grid = make_grid(images, nrow=grid_columns(samples, info), padding=2, pad_value=0)  # (3, H', W')
+    """(C, H', W') uint8 grid of the samples, 2-pixel black padding, grey images kept grey. Translation samples
+    (with a "source") become comparison rows: input | output (| reconstruction) (| target)."""
+    if "source" in samples:
+        images, columns = comparison_rows(samples)
+        images = to_uint8(images)
+    else:
+        images, columns = to_uint8(samples["image"]), grid_columns(samples, info)  # (N, C, H, W)
+    grid = make_grid(images, nrow=columns, padding=2, pad_value=0)  # (3, H', W')
     return grid[:1] if images.shape[1] == 1 else grid  # make_grid expands 1 channel to 3
 
 
@@ -101,6 +116,13 @@ class ImageModality:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return folder
+
+    @staticmethod
+    def translate_folder(model, folder: Path, out: Path, direction: str | None, manifest: dict) -> dict:
+        """Translate every image in `folder` into `out` with a translation model (see images/translate.py)."""
+        from multigan.images.translate import translate_folder  # translate.py builds on this module
+
+        return translate_folder(model, folder, out, direction, manifest)
 
     @staticmethod
     def _write_examples(samples: Batch, folder: Path, info: DataInfo) -> None:

@@ -38,6 +38,7 @@ class EvalContext:
     data_root: Path
     cache_dir: Path  # reference statistics and trained feature extractors live here
     device: torch.device
+    evaluation: int = 0  # counts the evaluations run with this context: metrics key per-evaluation shared work by it
 
     def dataset(self, split: str) -> Dataset:
         if split not in self._datasets:
@@ -59,6 +60,7 @@ class Metric(ABC):
     prepare (and cache) its reference side in `__init__` or lazily, then score many sets of samples."""
 
     modality: ClassVar[str]
+    needs_samples: ClassVar[bool] = True  # False: the metric makes its own inputs (translations of real images)
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         self.config = config

@@ -174,13 +174,14 @@ class ClassifierExtractor(FeatureExtractor):
         self.weights_sha256 = weights_digest(model)
 
     @classmethod
-    def from_context(cls, config: EvalConfig, context: EvalContext) -> "ClassifierExtractor":
+    def from_context(cls, config: EvalConfig, context: EvalContext,
+                     settings: ClassifierConfig | None = None) -> "ClassifierExtractor":
         if context.info.num_classes < 2:
             raise MetricError(f"the classifier feature extractor needs a labelled dataset; '{context.data_name}' has "
                               f"no classes (use eval.features: inception-fid)")
         held_out_split = config.reference_split if config.reference_split != "train" else "test"
         train, held_out = context.dataset("train"), context.dataset(held_out_split)
-        settings = ClassifierConfig(epochs=config.classifier_epochs)
+        settings = settings or ClassifierConfig(epochs=config.classifier_epochs)
         fingerprint = dataset_fingerprint(train, context.data_name)
         key = {"dataset": context.data_name, "fingerprint": fingerprint, "arch": ARCH_VERSION,
                "shape": list(context.info.shape), "num_classes": context.info.num_classes, **asdict(settings)}

@@ -22,12 +22,16 @@ def generate(model: GANModel, n: int, seed: int, batch_size: int) -> Batch:
 class Evaluator:
     def __init__(self, config: EvalConfig, context: EvalContext):
         self.config = config
+        self.context = context
         self.metrics = {name: METRICS.get(name)(config, context) for name in config.metrics}
 
     def __call__(self, model: GANModel) -> dict[str, MetricValue]:
         if not self.metrics:
             return {}
-        samples = generate(model, self.config.n_samples, self.config.seed, self.config.batch_size)
+        self.context.evaluation += 1
+        samples: Batch = {}
+        if any(metric.needs_samples for metric in self.metrics.values()):
+            samples = generate(model, self.config.n_samples, self.config.seed, self.config.batch_size)
         results: dict[str, MetricValue] = {}
         for metric in self.metrics.values():
             results.update(metric.compute(samples, model))

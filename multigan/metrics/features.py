@@ -124,12 +124,14 @@ def dataset_fingerprint(dataset: Dataset, name: str) -> str:
 class FeatureSession:
     """Features of generated samples and real splits under one extractor, shared by the metrics of a run."""
 
-    def __init__(self, config: EvalConfig, context: EvalContext, extractor_name: str):
+    def __init__(self, config: EvalConfig, context: EvalContext, extractor_name: str,
+                 extractor: FeatureExtractor | None = None):
         from multigan.registry import FEATURES
 
         self.config = config
         self.context = context
-        self.extractor: FeatureExtractor = FEATURES.get(extractor_name).from_context(config, context)
+        # a given extractor may come from another context (a domain classifier scoring one domain's images)
+        self.extractor = extractor or FEATURES.get(extractor_name).from_context(config, context)
         self.cache = StatsCache(context.cache_dir)
         self.shape = tuple(context.info.shape)
         self._generated: tuple[weakref.ref, FeatureSet] | None = None

@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 # protocol keys shown in the table, in order; everything else stays in eval.json
-SHOWN = ("extractor", "n_generated", "n_reference", "reference_split", "tokenizer", "n_hypotheses")
+SHOWN = ("extractor", "n_generated", "n_reference", "reference_split", "tokenizer", "n_hypotheses", "direction",
+         "split", "n_pairs", "n_translated", "classifier_accuracy")
 
 
 def format_value(value: Any) -> str:

@@ -20,3 +20,16 @@ def test_recipe_runs_two_steps(path, tmp_path, data_root):
     run = api.train(config, data_root=data_root, out=tmp_path / "run", progress=False)
     assert (run / "samples" / "step-0000002.png").is_file()
     assert (run / "checkpoints" / "step-0000002").is_dir()
+
+
+TRANSLATION_RECIPES = [p for p in list_recipes() if load_recipe(p).model_name in ("pix2pix", "cyclegan")]
+
+
+@pytest.mark.parametrize("path", TRANSLATION_RECIPES, ids=lambda p: p.stem)
+def test_translation_recipe_runs_two_steps_on_its_real_data(path, tmp_path, data_root):
+    overrides = ["data.limit=4", "data.resolution=32", "data.load_size=36", "model.generator_width=4",
+                 "model.discriminator_width=4", "train.steps=2", "train.batch_size=2", "train.sample_every=2",
+                 "train.checkpoint_every=2", "train.preview_samples=2", "eval.metrics=[]"]
+    run = api.train(load_recipe(path, overrides), data_root=data_root, out=tmp_path / "run", progress=False)
+    assert (run / "samples" / "step-0000002.png").is_file()
+    assert (run / "checkpoints" / "step-0000002").is_dir()

@@ -1,0 +1,139 @@
+"""Seconds per training iteration of PyTorch-GAN's pix2pix.py / cyclegan.py and of ours, on the same CPU, data,
+image size, batch size and thread count, one after the other in one run.
+
+    python benchmarks/translation_vs_pytorch_gan.py --pytorch-gan /path/to/PyTorch-GAN --data-root ../shared/data
+    python benchmarks/translation_vs_pytorch_gan.py --pytorch-gan ... --models cyclegan --threads 1 --amp bf16
+
+PyTorch-GAN (eriklindernoren/PyTorch-GAN) is not bundled: pass a checkout, or a bare git mirror of it. Its scripts
+run unmodified, from a temporary folder whose data/ links to our datasets in the layouts they read
+(facades/{train,val,test}, summer2winter_yosemite/{train,test}/{A,B}), with one loader worker and sampling off;
+their per-iteration times are read off their progress lines. Ours runs the same step in-process with our recipe's
+networks (the paper's 70x70 PatchGAN; theirs is a lighter 16x16-output critic), our per-batch jitter on, its
+D frozen in the G update. Each side reports the median of its iterations after a warm-up.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from multigan import api
+from multigan.core.data import BatchLoader
+from multigan.core.logging import RunLogger
+from multigan.core.trainer import Trainer
+from multigan.recipe import load_recipe
+from train_throughput import device_name
+
+SETTINGS = {  # model: (their script, their flags, our recipe, our overrides)
+    "pix2pix": ("pix2pix", ["--dataset_name", "facades"], "pix2pix_facades",
+                ["data.resolution=256", "data.load_size=286"]),
+    "cyclegan": ("cyclegan", ["--dataset_name", "summer2winter_yosemite", "--n_residual_blocks", "9"],
+                 "cyclegan_summer2winter", ["model.generator=resnet_9"]),
+}
+BATCH = re.compile(rb"\[Batch (\d+)/")
+
+
+def prepare(pytorch_gan: Path, data_root: Path, work: Path) -> Path:
+    """Their implementations/ and a data/ of links in their layouts, under `work`."""
+    if (pytorch_gan / "HEAD").is_file() and not (pytorch_gan / "implementations").is_dir():  # a bare mirror
+        archive = subprocess.run(["git", f"--git-dir={pytorch_gan}", "archive", "HEAD", "implementations/pix2pix",
+                                  "implementations/cyclegan"], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
+    else:
+        subprocess.run(["cp", "-r", str(pytorch_gan / "implementations"), str(work)], check=True)
+    data = work / "data"
+    data.mkdir()
+    (data / "facades").symlink_to((data_root / "facades").resolve())
+    for split in ("train", "test"):
+        for side in "AB":
+            target = data / "summer2winter_yosemite" / split / side
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to((data_root / "summer2winter_yosemite" / f"{split}{side}").resolve())
+    return work / "implementations"
+
+
+def time_theirs(folder: Path, flags: list[str], args: argparse.Namespace) -> list[float]:
+    """Seconds between consecutive progress lines of their script, after `warmup` iterations."""
+    command = [sys.executable, f"{folder.name}.py", "--n_cpu", "1", "--batch_size", str(args.batch_size),
+               "--img_height", str(args.size(folder.name)), "--img_width", str(args.size(folder.name)),
+               "--sample_interval", "1000000", "--n_epochs", "1", *flags]
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads),
+           "PYTHONUNBUFFERED": "1"}  # their progress lines must arrive when printed
+    process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    stamps, buffer = [], b""
+    try:
+        while len(stamps) < args.warmup + args.iterations + 1:
+            chunk = process.stdout.read1(4096)
+            if not chunk:
+                raise RuntimeError(f"{folder.name}.py stopped after {len(stamps)} iterations")
+            buffer += chunk
+            for _ in BATCH.findall(buffer):
+                stamps.append(time.perf_counter())
+            buffer = buffer[buffer.rfind(b"[Batch") + 1:] if BATCH.search(buffer) else buffer
+    finally:
+        process.kill()
+        process.wait()
+    deltas = [b - a for a, b in zip(stamps, stamps[1:])]
+    return deltas[args.warmup:]
+
+
+def time_ours(model_name: str, overrides: list[str], args: argparse.Namespace) -> list[float]:
+    torch.set_num_threads(args.threads)
+    config = load_recipe(model_name, [*overrides, f"train.batch_size={args.batch_size}", f"train.amp={args.amp}",
+                                      f"train.channels_last={str(args.channels_last).lower()}", "eval.metrics=[]"])
+    dataset = api.DATASETS.get(config.data_name)(config.data, args.data_root, "train")
+    model = api.build_model(config, dataset.info, torch.device("cpu"))
+    loader = BatchLoader(dataset, args.batch_size, 0)
+    with tempfile.TemporaryDirectory() as scratch:
+        trainer = Trainer(model, loader, config.train, Path(scratch), lambda *a: None, {}, progress=False)
+        trainer.logger = RunLogger(Path(scratch), 0, progress=False, write=False)
+        stage, phases = trainer.stages[0], model.phases("adversarial")
+        times = []
+        for _ in range(args.warmup + args.iterations):
+            start = time.perf_counter()
+            trainer._train_step(stage, phases)
+            times.append(time.perf_counter() - start)
+    return times[args.warmup:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pytorch-gan", type=Path, required=True, help="PyTorch-GAN checkout or bare git mirror")
+    parser.add_argument("--data-root", type=Path, default=Path(os.environ.get("MULTIGAN_DATA", "data")))
+    parser.add_argument("--models", default="pix2pix,cyclegan")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--pix2pix-size", type=int, default=256)
+    parser.add_argument("--cyclegan-size", type=int, default=128)
+    parser.add_argument("--amp", default="none", choices=["none", "bf16"], help="ours only")
+    parser.add_argument("--channels-last", action="store_true", help="ours only")
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+    args.size = lambda name: args.pix2pix_size if name == "pix2pix" else args.cyclegan_size
+    torch.set_num_threads(args.threads)
+    print(f"device: {device_name(torch.device('cpu'))}; torch {torch.__version__}; batch {args.batch_size}; "
+          f"ours: amp={args.amp}, channels_last={args.channels_last}")
+    with tempfile.TemporaryDirectory() as work:
+        implementations = prepare(args.pytorch_gan, args.data_root, Path(work))
+        for name in args.models.split(","):
+            script, flags, recipe, overrides = SETTINGS[name]
+            size = args.size(name)
+            overrides = [*overrides, f"data.resolution={size}", f"data.load_size={size * 286 // 256}"]
+            theirs = statistics.median(time_theirs(implementations / script, flags, args))
+            ours = statistics.median(time_ours(recipe, overrides, args))
+            print(f"{name} {size} px: PyTorch-GAN {theirs:.3f} s/iter, multigan {ours:.3f} s/iter "
+                  f"-> multigan is {theirs / ours:.2f}x their speed (median of {args.iterations} after "
+                  f"{args.warmup} warm-up)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""pix2pix (Isola et al. 2017): a conditional GAN for aligned pairs. G maps a source image to its target; a PatchGAN
+D judges 70x70 patches of (source, image) pairs; G also pays lambda * L1 to the true target, which carries the
+low frequencies while D sharpens the high ones.
+
+    D: minimise 1/2 [BCE(D(x, y), 1) + BCE(D(x, G(x)), 0)]
+    G: minimise BCE(D(x, G(x)), 1) + lambda * |y - G(x)|_1          lambda = 100
+
+Batches are {"source": x, "target": y} from `paired_folder` (its `direction` picks which side is the source).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from multigan.core.phases import Batch, DataInfo, Phase
+from multigan.errors import UserError
+from multigan.images.translation import AdversarialTerms, TranslationModel, build_discriminator, build_generator
+from multigan.registry import MODELS
+
+
+@dataclass
+class Pix2PixConfig:
+    generator: str = "unet"  # unet (U-Net-256 at 256 px: 8 levels) | resnet_9 | resnet_6
+    generator_width: int = 64  # ngf: channels of the generator's first layer
+    discriminator_width: int = 64  # ndf
+    discriminator_layers: int = 3  # stride-2 layers of the PatchGAN: 3 gives 70x70 patches
+    norm: str = "batch"  # batch (the paper, batch size 1) | instance | none
+    dropout: bool = True  # decoder dropout: the generator's only noise (Isola et al. Sec. 3.1)
+    loss: str = "nonsaturating"  # nonsaturating (the paper's cross entropy) | lsgan
+    l1_weight: float = 100.0  # lambda
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    lr_decay_start: float = 0.5  # constant LR for this fraction of the steps, then linear to 0 (paper: 100 + 100)
+
+    ALIASES: ClassVar[dict[str, str]] = {"ngf": "generator_width", "ndf": "discriminator_width",
+                                         "n_layers_D": "discriminator_layers", "lambda_L1": "l1_weight"}
+
+
+@MODELS.register("pix2pix")
+class Pix2Pix(TranslationModel):
+    Config = Pix2PixConfig
+    input_keys = ("source",)
+
+    def __init__(self, config: Pix2PixConfig, info: DataInfo):
+        super().__init__(config, info)
+        if info.extra.get("task") != "paired":
+            raise UserError("pix2pix trains on aligned pairs: use data.name: paired_folder")
+        channels, height, width = info.shape
+        self.gan = AdversarialTerms(config.loss)
+        self.generator = build_generator(config.generator, channels, height, config.generator_width, config.norm,
+                                         config.dropout)
+        # D sees the source and the (real or generated) target stacked on the channels: a conditional critic
+        self.discriminator = build_discriminator(2 * channels, height, config.discriminator_width,
+                                                 config.discriminator_layers, config.norm)
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        return (self.info.extra.get("direction", "AtoB"),)
+
+    def direction_name(self, direction: str) -> str:
+        names = self.info.extra.get("domains", {})
+        return f"{direction} ({names.get('source', 'source')} -> {names.get('target', 'target')})"
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        c = self.config
+        return {name: torch.optim.Adam(net.parameters(), lr=c.lr, betas=c.betas)
+                for name, net in self.networks().items()}
+
+    def phases(self, stage: str) -> list[Phase]:
+        return [Phase("G", ("generator",), "generator"),
+                Phase("D", ("discriminator",), "discriminator", uses_data=False)]  # G's batch and fakes
+
+    def loss(self, phase: str, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
+        if phase == "G":
+            return self._generator_loss(batch["source"], batch["target"])
+        if phase == "D":
+            return self._discriminator_loss(**self.kept())
+        raise KeyError(f"pix2pix has no phase '{phase}'")
+
+    def _generator_loss(self, source: Tensor, target: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        fake = self.generator(source)  # (B, C, H, W)
+        gan = self.gan.generator(self.discriminator(torch.cat([source, fake], dim=1)))  # D frozen, graph through it
+        l1 = (fake - target).abs().mean()
+        self._kept = {"source": source, "target": target, "fake": fake.detach()}
+        return gan + self.config.l1_weight * l1, {"g_gan": gan.detach(), "l1": l1.detach()}
+
+    def _discriminator_loss(self, source: Tensor, target: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        d_real = self.discriminator(torch.cat([source, target], dim=1))  # (B, 1, P, P) patch logits
+        d_fake = self.discriminator(torch.cat([source, fake], dim=1))
+        loss = self.gan.discriminator(d_real, d_fake)
+        return loss, {"d_real": d_real.mean().detach(), "d_fake": d_fake.mean().detach()}
+
+    def _translate(self, images: Tensor, direction: str) -> Tensor:
+        return self.generator(images)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator, condition: Tensor | Batch | None = None) -> Batch:
+        """Translations of `condition["source"]` (first n), with the sources and, when given, the targets: the
+        columns of a comparison grid. Deterministic in eval mode; `generator` is unused (dropout is off)."""
+        inputs = {k: v[:n].to(self.device) for k, v in self.condition_batch(condition, "source").items()}
+        out = {"source": inputs["source"], "image": self.generator(inputs["source"]).float().clamp(-1, 1)}
+        if "target" in inputs:
+            out["target"] = inputs["target"]
+        return out
