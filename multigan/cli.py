@@ -5,6 +5,7 @@ User mistakes end as one line on stderr and exit status 1; Ctrl-C says how to re
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -140,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     from multigan.errors import UserError
 
     args = build_parser().parse_args(argv)
+    # what the library says once (conversions, skipped files, a classifier being trained) reaches the terminal
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("multigan: %(message)s"))
+    package_log = logging.getLogger("multigan")
+    package_log.addHandler(handler)
+    package_log.setLevel(logging.INFO)
     try:
         COMMANDS[args.command](args)
     except UserError as err:
@@ -148,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("multigan: interrupted; `multigan train --resume RUN` continues from the last checkpoint", file=sys.stderr)
         return 130
+    finally:
+        package_log.removeHandler(handler)
     return 0
 
 

@@ -129,3 +129,20 @@ def test_eval_errors_are_one_line(tmp_path, capsys):
     assert code == 1 and "pt_inception-2015-12-05-6726825d.pth" in one_error_line(err)
     code, _, err = run(capsys, "eval", str(tmp_path / "run"), "--metrics", "fdi")
     assert code == 1 and "did you mean 'fid'" in one_error_line(err)
+
+
+def test_a_zero_byte_image_in_a_users_folder_is_one_line_naming_it(tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("RGB", (12, 12), (i * 80, 0, 0)).save(folder / f"{i}.png")
+    (folder / "broken.jpg").write_bytes(b"")
+    args = ["train", "dcgan_digits", "--out", str(tmp_path / "run"), "--quiet", "--set", *TINY[:3],
+            "data.name=image_folder", f"data.path={folder}", "data.resolution=32", "data.channels=3",
+            "train.steps=1", "train.batch_size=2", "eval.metrics=[]"]
+    code, _, err = run(capsys, *args)
+    assert code == 1 and "broken.jpg: empty file (0 bytes)" in one_error_line(err)
+    code, out, err = run(capsys, *args, "data.skip_bad=true")
+    assert code == 0 and "skipped 1 unreadable image(s)" in err
