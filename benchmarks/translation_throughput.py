@@ -15,20 +15,16 @@ import argparse
 import copy
 import statistics
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from multigan.core.data import BatchLoader
 from multigan.core.distributed import autocast
-from multigan.core.logging import RunLogger
 from multigan.core.phases import DataInfo
-from multigan.core.trainer import TrainConfig, Trainer
 from multigan.images.cyclegan import CycleGAN, CycleGANConfig
 from multigan.images.pix2pix import Pix2Pix, Pix2PixConfig
 from multigan.images.translation_data import random_jitter
-from train_throughput import device_name, sync
+from train_throughput import Ours, device_name, sync  # Ours: the trainer's step, model-agnostic
 
 
 class RandomDomains:
@@ -53,23 +49,6 @@ class RandomDomains:
             both = random_jitter(torch.cat([batch[k] for k in self.keys], 1), self.load_size, True)
             return dict(zip(self.keys, both.chunk(2, dim=1)))
         return {k: random_jitter(v, self.load_size, True) for k, v in batch.items()}
-
-
-class Ours:
-    def __init__(self, model, data: RandomDomains, args: argparse.Namespace, device: torch.device):
-        config = TrainConfig(batch_size=args.batch_size, amp=args.amp, channels_last=args.channels_last,
-                             log_every=50, sample_every=0, checkpoint_every=0, steps=10**9)
-        loader = BatchLoader(data, args.batch_size, seed=0, device=device)
-        self.trainer = Trainer(model, loader, config, Path("."), lambda *a: None, {}, progress=False)
-        self.trainer.logger = RunLogger(Path("."), 0, progress=False, write=False)
-        self.stage = config.stage_list()[0]
-        self.phases = model.phases("adversarial")
-
-    def steps(self, n: int) -> None:
-        for _ in range(n):
-            self.trainer._train_step(self.stage, self.phases)
-            if self.trainer.global_step % self.trainer.config.log_every == 0:  # the loop's log-time host sync
-                self.trainer.scalars.means()
 
 
 class PlainLoop:

@@ -13,7 +13,7 @@ TINY = ["model.generator_width=8", "model.discriminator_width=8", "model.latent_
 
 
 def run(capsys, *argv):
-    code = main(list(argv))
+    code = main([str(a) for a in argv])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

@@ -7,10 +7,7 @@ atomically (temporary name, then `os.replace`), so a crash never leaves a half-w
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +16,7 @@ from PIL import Image
 from torch import Tensor
 from torchvision.utils import make_grid
 
-from multigan.core.files import atomic_path
+from multigan.core.files import atomic_folder, atomic_path
 from multigan.core.phases import Batch, DataInfo
 from multigan.errors import UserError
 from multigan.registry import MODALITIES
@@ -105,16 +102,8 @@ class ImageModality:
         folder = Path(folder)
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise OutputExistsError(f"output folder {folder} already exists and is not empty; choose a new one")
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        try:
+        with atomic_folder(folder) as staging:
             cls._write_examples(samples, staging, info)
-            if folder.exists():  # an empty folder: rename over it
-                folder.rmdir()
-            os.replace(staging, folder)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         return folder
 
     @staticmethod

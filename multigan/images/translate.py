@@ -9,9 +9,6 @@ beside OUT and renamed when complete, so a bad file or a kill leaves nothing und
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
@@ -20,7 +17,7 @@ from torch import Tensor
 from torchvision.transforms.v2 import functional as TF
 
 from multigan.core.data import DataError
-from multigan.core.files import write_json_atomic
+from multigan.core.files import atomic_folder, write_json_atomic
 from multigan.images.decoding import decode_file
 from multigan.images.folder import is_image
 from multigan.images.modality import OutputExistsError, image_grid, write_png
@@ -111,10 +108,8 @@ def translate_folder(model: TranslationModel, folder: Path, out: Path, direction
     base = folder / ("A" if direction == "AtoB" else "B") if targets is not None else folder
     names = output_names(sources, base)
     channels = model.info.shape[0]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     rows: dict[str, list[Tensor]] = {"source": [], "image": [], "target": []}
-    try:
+    with atomic_folder(out) as staging:
         for start in range(0, len(sources), BATCH):
             chunk = sources[start : start + BATCH]
             images = [load(path, channels, half) for path in chunk]
@@ -126,12 +121,6 @@ def translate_folder(model: TranslationModel, folder: Path, out: Path, direction
         summary = {**(manifest or {}), "input": str(folder), "inputs": len(sources), "read_as": how,
                    "direction": model.direction_name(direction), "outputs": [str(n) for n in names]}
         write_json_atomic(staging / "manifest.json", summary)
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return summary
 
 

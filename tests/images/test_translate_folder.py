@@ -6,24 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from multigan.cli import main
 from tests.images.conftest import write_image
+from tests.test_cli import one_error_line, run
 
 TINY = ["model.generator_width=4", "model.discriminator_width=4", "data.resolution=32", "data.load_size=36",
         "train.steps=1", "train.batch_size=2", "train.sample_every=1", "train.checkpoint_every=1",
         "train.preview_samples=2", "eval.metrics=[]"]
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_error_line(err):
-    lines = [line for line in err.splitlines() if line.startswith("multigan: error:")]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 @pytest.fixture
