@@ -158,23 +158,36 @@ class TranslationFID(TranslationMetric):
         for direction, source, target, suffix in routes(model):
             session = self.session(target)
             generated = session.generated({"image": self.outputs(model, direction, source)})
-            floor = session.floor("translation_fid", len(generated), self.score, {"kid": asdict(self.kid_settings)})
+            floor = session.floor("translation_fid", len(generated), self.numbers, {"kid": asdict(self.kid_settings)})
             values = self.score(generated, session.reference())
             protocol = {**session.protocol(len(generated)), "direction": model.direction_name(direction),
                         "translated_split": self.config.reference_split, "kid_std": values["kid_std"],
                         "n_real_vs_real": session.floor_count(len(generated))}
+            if "fid" not in values:  # e.g. 100 test images in Inception's 2048-d space: KID only, and why
+                protocol["fid_skipped"] = values["fid_skipped"]
             for key in ("fid", "kid"):
-                results[key + suffix] = MetricValue(values[key], False, {**protocol, "real_vs_real": floor[key]})
+                if key in values:
+                    results[key + suffix] = MetricValue(values[key], False, {**protocol, "real_vs_real": floor.get(key)})
         return results
 
-    def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
-        dim = generated.features.shape[1]
-        check_enough_samples(len(generated), dim, "translated images")
-        check_enough_samples(len(reference), dim, "reference images")
+    def numbers(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
+        return {key: value for key, value in self.score(generated, reference).items() if isinstance(value, float)}
+
+    def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, Any]:
+        """KID always; FID only where both sides have more samples than feature dimensions (else its covariances
+        are singular and the number means nothing), with the reason when it is left out."""
         kid, kid_std = kernel_inception_distance(generated.features, reference.features,
                                                  self.kid_settings.resolved(len(generated), len(reference)))
-        fid = frechet_distance(generated.mean, generated.covariance, reference.mean, reference.covariance)
-        return {"fid": fid, "kid": kid, "kid_std": kid_std}
+        values: dict[str, Any] = {"kid": kid, "kid_std": kid_std}
+        dim = generated.features.shape[1]
+        try:
+            check_enough_samples(len(generated), dim, "translated images")
+            check_enough_samples(len(reference), dim, "reference images")
+        except MetricError as err:
+            values["fid_skipped"] = str(err)
+            return values
+        values["fid"] = frechet_distance(generated.mean, generated.covariance, reference.mean, reference.covariance)
+        return values
 
 
 @METRICS.register("translation_success")

@@ -93,3 +93,25 @@ def test_translation_metrics_refuse_a_generator_model(tmp_path):
     run = api.train(config, out=tmp_path / "run", progress=False)
     with pytest.raises(MetricError, match="translation metrics need a translation model"):
         api.evaluate(run, {"metrics": ["paired"]})
+
+
+def test_inception_features_give_kid_and_say_why_fid_is_left_out(unpaired_folder, tmp_path, monkeypatch):
+    """The user's Inception weights (here a random state dict with its hash accepted): KID of each direction with
+    its floor; FID needs more than 2048 images per side, so it is left out and the protocol says why."""
+    import multigan.metrics.inception as inception
+    from tests.metrics.test_inception import random_fid_state, save_with_hash
+
+    weights = tmp_path / inception.WEIGHTS_FILE
+    monkeypatch.setattr(inception, "WEIGHTS_SHA256_PREFIX", save_with_hash(random_fid_state(), weights)[:8])
+    config = from_dict({
+        "model": {"name": "cyclegan", "generator": "resnet_6", "generator_width": 4, "discriminator_width": 4},
+        "data": {"name": "unpaired_folder", "path": str(unpaired_folder), "resolution": 32, "load_size": 36},
+        "train": {"steps": 1, "batch_size": 2, "sample_every": 0, "checkpoint_every": 1},
+        "eval": {"metrics": ["translation_fid"], "features": "inception-fid", "inception_weights": str(weights)},
+    })
+    run = api.train(config, out=tmp_path / "run", progress=False)
+    metrics = api.evaluate(run)["metrics"]
+    assert set(metrics) == {"kid_ab", "kid_ba"}
+    protocol = metrics["kid_ab"]["protocol"]
+    assert protocol["extractor"] == "inception-fid" and protocol["real_vs_real"] is not None
+    assert "only 3 translated images for 2048-d features" in protocol["fid_skipped"]
