@@ -78,7 +78,7 @@ def translated(context: EvalContext, model: GANModel, direction: str, source: st
         store["token"] = token
     if (direction, split) not in store:
         images = context.dataset(split).domain(source).images  # (N, C, R, R) uint8
-        outputs = [model.translate(unit_range(chunk), direction).cpu() for chunk in images.split(batch_size)]
+        outputs = [model.translate(unit_range(part), direction).cpu() for part in images.split(batch_size)]
         store[direction, split] = torch.cat(outputs)
     return store[direction, split]
 
@@ -97,7 +97,8 @@ class TranslationMetric(Metric):
     def domain_extractor(self) -> ClassifierExtractor:
         """The summer-vs-winter (labels-vs-photo ...) classifier of this run's two domains, trained and cached once."""
         def make() -> ClassifierExtractor:
-            keys = ("a", "b") if self.context.dataset("train").info.extra.get("task") == "unpaired" else ("source", "target")
+            task = self.context.dataset("train").info.extra.get("task")
+            keys = ("a", "b") if task == "unpaired" else ("source", "target")
             domains = view_context(self.context, "domains", lambda dataset: dataset.labelled_domains(keys))
             settings = replace(DOMAIN_CLASSIFIER, epochs=self.config.classifier_epochs)
             return ClassifierExtractor.from_context(self.config, domains, settings)
