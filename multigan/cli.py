@@ -16,6 +16,7 @@ EPILOG = """examples:
   multigan train --resume runs/dcgan_fashion              continue a run from its last checkpoint
   multigan sample runs/dcgan_fashion --n 1000 --out synthetic/   one PNG per sample + manifest.json
   multigan sample runs/dcgan_fashion --n 64 --out grid.png --grid
+  multigan sample runs/wavegan_digits --n 500 --out wavs/         one WAV per sample + manifest.csv
   multigan sample runs/pix2pix_facades --input my_label_maps/ --out photos/     translate a folder
   multigan sample runs/cyclegan_summer2winter --input photos/ --out winter/ --direction AtoB
 """
@@ -53,12 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--direction", choices=("AtoB", "BtoA"), help="with --input, for runs that translate both "
                         "ways (cyclegan); default AtoB")
 
-    evaluate = commands.add_parser("eval", help="score a run with its metrics (FID, KID, IS, PRDC, BLEU ...)")
+    evaluate = commands.add_parser("eval", help="score a run with its metrics (FID, FAD, KID, IS, PRDC, BLEU ...)")
     evaluate.add_argument("run", help="run folder (or one of its checkpoint folders)")
     evaluate.add_argument("--metrics", help="comma-separated, e.g. fid,kid,is,prdc (default: the recipe's eval.metrics)")
     evaluate.add_argument("--n", type=int, help="generated samples (default: the recipe's eval.n_samples)")
-    evaluate.add_argument("--features", help="image feature extractor: classifier (offline) | inception-fid")
+    evaluate.add_argument("--features", help="feature extractor: classifier (offline) | inception-fid | vggish")
     evaluate.add_argument("--inception-weights", metavar="PATH", help="pt_inception-2015-12-05-6726825d.pth")
+    evaluate.add_argument("--vggish-weights", metavar="PATH", help="vggish-10086976.pth (torchvggish), for fad")
     evaluate.add_argument("--checkpoint", default="latest", help="latest (default), best, or a step-NNNNNNN folder")
     evaluate.add_argument("--data-root", metavar="DIR", help="datasets root (default: $MULTIGAN_DATA, else ./data)")
     evaluate.add_argument("--out", metavar="FILE", help="where to write the JSON (default: RUN/eval.json)")
@@ -120,6 +122,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
         overrides["features"] = args.features
     if args.inception_weights:
         overrides["inception_weights"] = args.inception_weights
+    if args.vggish_weights:
+        overrides["vggish_weights"] = args.vggish_weights
     record = api.evaluate(args.run, overrides, args.data_root, args.checkpoint, args.out)
     print(format_table(record["metrics"]))
     print(f"step {record['step']}; values and protocols written to {record['path']}")

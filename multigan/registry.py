@@ -1,4 +1,5 @@
-"""One small registry for everything found by name: models, datasets, modalities, metrics, feature extractors.
+"""One small registry for everything found by name: models, datasets, modalities, metrics, feature extractors,
+and per modality the feature input and domain-classifier network that the metrics use.
 
     MODELS = Registry("model")
 
@@ -22,7 +23,7 @@ T = TypeVar("T")
 
 # Modules that register things on import. Order does not matter; a missing optional dependency is an error
 # that names the plug-in, not a silent gap in the registry.
-BUILTIN_PLUGINS = ("multigan.images", "multigan.text", "multigan.metrics")
+BUILTIN_PLUGINS = ("multigan.images", "multigan.text", "multigan.audio", "multigan.metrics")
 
 
 class RegistryError(UserError, KeyError):
@@ -97,3 +98,5 @@ DATASETS: Registry[Any] = Registry("dataset")
 MODALITIES: Registry[Any] = Registry("modality")
 METRICS: Registry[Any] = Registry("metric")
 FEATURES: Registry[Any] = Registry("feature extractor")
+FEATURE_INPUTS: Registry[Any] = Registry("feature input (modality)")  # how samples reach extractors
+CLASSIFIER_NETWORKS: Registry[Any] = Registry("domain classifier network (modality)")

@@ -4,11 +4,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+
+from multigan.errors import UserError
+
+
+class OutputExistsError(UserError, FileExistsError):
+    """An output folder already exists and is not empty; we never write into or over a user's folder."""
 
 
 def _read_umask() -> int:
@@ -73,3 +80,25 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def check_new_folder(folder: Path) -> None:
+    """OutputExistsError unless `folder` is absent or an empty folder."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise OutputExistsError(f"output folder {folder} already exists and is not empty; choose a new one")
+
+
+@contextmanager
+def staged_folder(folder: Path) -> Iterator[Path]:
+    """`atomic_folder` for a new output: OutputExistsError unless `folder` is absent or empty, so an export never
+    writes into or over a user's folder; readers see the whole export or none of it."""
+    check_new_folder(folder)
+    with atomic_folder(folder) as staging:
+        yield staging
+
+
+def folder_name(label: str) -> str:
+    """A class name as a folder name that is valid on every OS: 'T-shirt/top' -> 'T-shirt_top' (spaces stay)."""
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", label).strip(" .")
+    return safe or "class"

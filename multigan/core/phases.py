@@ -33,7 +33,7 @@ class DataInfo:
     """What a model needs to know about its data, saved with every checkpoint so a run can sample without it."""
 
     modality: str  # "image" | "text" | "audio"
-    shape: tuple[int, ...] = ()  # one example without batch: (C, H, W) for images, (L,) for text, (T,) for audio
+    shape: tuple[int, ...] = ()  # one example without batch: (C, H, W) for images, (L,) for text, (1, T) for audio
     num_classes: int = 0  # 0: unlabelled
     class_names: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # modality-specific: vocabulary, sample rate ...

@@ -7,7 +7,6 @@ atomically (temporary name, then `os.replace`), so a crash never leaves a half-w
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -16,14 +15,9 @@ from PIL import Image
 from torch import Tensor
 from torchvision.utils import make_grid
 
-from multigan.core.files import atomic_folder, atomic_path
+from multigan.core.files import OutputExistsError, atomic_path, folder_name, staged_folder  # noqa: F401
 from multigan.core.phases import Batch, DataInfo
-from multigan.errors import UserError
 from multigan.registry import MODALITIES
-
-
-class OutputExistsError(UserError, FileExistsError):
-    """An output folder already exists and is not empty; we never write into or over a user's folder."""
 
 
 def to_uint8(images: Tensor) -> Tensor:
@@ -70,12 +64,6 @@ def write_png(image: Tensor, path: Path) -> None:
         picture.save(temporary, format="PNG")
 
 
-def folder_name(class_name: str) -> str:
-    """A class name as a folder name that is valid on every OS: 'T-shirt/top' -> 'T-shirt_top' (spaces stay)."""
-    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", class_name).strip(" .")
-    return safe or "class"
-
-
 @MODALITIES.register("image")
 class ImageModality:
     """Stateless: call the methods on the class or on an instance."""
@@ -99,12 +87,9 @@ class ImageModality:
     def save_examples(cls, samples: Batch, folder: Path, info: DataInfo) -> Path:
         """One PNG per sample: `folder/<class name>/<index>.png` when labelled, `folder/<index>.png` when not
         (both layouts `image_folder` reads). Built in a temporary sibling folder, then renamed into place."""
-        folder = Path(folder)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise OutputExistsError(f"output folder {folder} already exists and is not empty; choose a new one")
-        with atomic_folder(folder) as staging:
+        with staged_folder(folder) as staging:
             cls._write_examples(samples, staging, info)
-        return folder
+        return Path(folder)
 
     @staticmethod
     def translate_folder(model, folder: Path, out: Path, direction: str | None, manifest: dict) -> dict:

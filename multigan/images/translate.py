@@ -17,10 +17,10 @@ from torch import Tensor
 from torchvision.transforms.v2 import functional as TF
 
 from multigan.core.data import DataError
-from multigan.core.files import atomic_folder, write_json_atomic
+from multigan.core.files import check_new_folder, staged_folder, write_json_atomic
 from multigan.images.decoding import decode_file
 from multigan.images.folder import is_image
-from multigan.images.modality import OutputExistsError, image_grid, write_png
+from multigan.images.modality import image_grid, write_png
 from multigan.images.paired import matched_files
 from multigan.images.translation import TranslationModel
 
@@ -99,8 +99,7 @@ def translate_folder(model: TranslationModel, folder: Path, out: Path, direction
     manifest.json (`manifest` plus what was done); returns that summary."""
     direction = model.check_direction(direction, asked_by_user=True)
     folder, out = Path(folder), Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputExistsError(f"--out {out} already exists and is not empty; choose a new folder")
+    check_new_folder(out)  # before any decoding: a taken --out fails at once
     sources, targets, how = plan(model, folder)
     half = ""
     if how.startswith("side-by-side"):
@@ -109,7 +108,7 @@ def translate_folder(model: TranslationModel, folder: Path, out: Path, direction
     names = output_names(sources, base)
     channels = model.info.shape[0]
     rows: dict[str, list[Tensor]] = {"source": [], "image": [], "target": []}
-    with atomic_folder(out) as staging:
+    with staged_folder(out) as staging:
         for start in range(0, len(sources), BATCH):
             chunk = sources[start : start + BATCH]
             images = [load(path, channels, half) for path in chunk]

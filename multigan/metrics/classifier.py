@@ -1,5 +1,10 @@
-"""The "classifier" feature extractor: a small CNN trained on the dataset's own labelled train split, so FID, KID,
-PRDC, IS and class coverage work offline on any labelled dataset (no downloaded weights).
+"""The "classifier" feature extractor: a small network trained on the dataset's own labelled train split, so FID,
+FAD, KID, PRDC, IS and class coverage work offline on any labelled dataset of any modality (no downloaded weights).
+
+One trainer, one cache, one extractor for every modality; the network is the modality's (`ClassifierNetwork`,
+registered by each plug-in in `multigan.registry.CLASSIFIER_NETWORKS`): images get the CNN below, audio a
+log-mel front end before it (multigan/audio/classifier.py). The network takes the dataset's own values
+(`gather()`: images and waveforms in [-1, 1]).
 
 Its 256-d embedding (the layer before the class logits, taken before the ReLU so it is dense and its covariance
 well-conditioned) serves the distances; its logits serve IS and class coverage. Trained once per (dataset
@@ -11,21 +16,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from multigan.core.data import Dataset
+from multigan.core.phases import DataInfo
 from multigan.metrics.base import EvalContext
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import (
     FeatureExtractor,
+    FeatureInput,
     dataset_fingerprint,
-    quantize_to_unit,
 )
 from multigan.metrics.frechet import MetricError
 from multigan.metrics.stats_cache import (
@@ -35,7 +41,7 @@ from multigan.metrics.stats_cache import (
     load_keyed,
     save_arrays_atomic,
 )
-from multigan.registry import FEATURES
+from multigan.registry import CLASSIFIER_NETWORKS, FEATURE_INPUTS, FEATURES
 
 log = logging.getLogger(__name__)
 
@@ -86,22 +92,48 @@ class DomainClassifier(nn.Module):
         return self.classify(self.embedding(images))
 
 
+@dataclass(frozen=True)
+class ClassifierNetwork:
+    """A modality's domain classifier, registered in CLASSIFIER_NETWORKS under the modality name. `build` returns
+    a module with `embedding(x) -> (B, E)`, `classify(embedding) -> (B, K)` and a `head` Linear."""
+
+    build: Callable[[DataInfo, ClassifierConfig], nn.Module]
+    arch_version: str  # bump when the network changes: cached classifiers and statistics are then rebuilt
+    from_prepared: Callable[[Tensor], Tensor]  # FeatureInput.prepare output -> the network's input range
+    reference_extractor: str  # what to use for unlabelled data, for the error message
+    defaults: dict[str, Any] = field(default_factory=dict)  # ClassifierConfig fields this modality changes
+
+
+CLASSIFIER_NETWORKS.register("image")(ClassifierNetwork(
+    build=lambda info, config: DomainClassifier(tuple(info.shape), info.num_classes, config),
+    arch_version=ARCH_VERSION,
+    from_prepared=lambda unit: unit * 2 - 1,  # [0, 1] on the 8-bit grid -> [-1, 1]
+    reference_extractor="inception-fid",
+))
+
+
+def network_for(info: DataInfo) -> tuple[ClassifierNetwork, FeatureInput]:
+    return CLASSIFIER_NETWORKS.get(info.modality), FEATURE_INPUTS.get(info.modality)
+
+
 @torch.no_grad()
-def accuracy(model: DomainClassifier, dataset: Dataset, batch_size: int, device: torch.device) -> float:
+def accuracy(model: nn.Module, dataset: Dataset, batch_size: int, device: torch.device) -> float:
+    network, feature_input = network_for(dataset.info)
     model.eval()
     correct = 0
     for index in torch.arange(len(dataset)).split(batch_size):
         batch = dataset.gather(index)
-        images = quantize_to_unit(batch["image"].to(device)) * 2 - 1  # as the extractor will see them
-        correct += int((model(images).argmax(1).cpu() == batch["label"]).sum())
+        inputs = network.from_prepared(feature_input.prepare(batch[feature_input.key].to(device)))  # as extracted
+        correct += int((model(inputs).argmax(1).cpu() == batch["label"]).sum())
     return correct / len(dataset)
 
 
-def train_classifier(train: Dataset, config: ClassifierConfig, device: torch.device) -> DomainClassifier:
+def train_classifier(train: Dataset, config: ClassifierConfig, device: torch.device) -> nn.Module:
     """Supervised training with AdamW and a one-cycle schedule; own RNG, so the caller's random state is untouched."""
+    network, feature_input = network_for(train.info)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        model = DomainClassifier(tuple(train.info.shape), train.info.num_classes, config).to(device)
+        model = network.build(train.info, config).to(device)
     batch_size = min(config.batch_size, len(train))
     steps_per_epoch = len(train) // batch_size
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
@@ -112,7 +144,7 @@ def train_classifier(train: Dataset, config: ClassifierConfig, device: torch.dev
         order = torch.randperm(len(train), generator=generator)
         for step in range(steps_per_epoch):
             batch = train.gather(order[step * batch_size : (step + 1) * batch_size])
-            logits = model(batch["image"].to(device))
+            logits = model(batch[feature_input.key].to(device))
             loss = F.cross_entropy(logits, batch["label"].to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -131,22 +163,22 @@ def weights_digest(model: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def load_cached(path: Path, wanted_key: str, shape: tuple[int, ...], num_classes: int,
-                config: ClassifierConfig) -> tuple[DomainClassifier, float] | None:
+def load_cached(path: Path, wanted_key: str, info: DataInfo,
+                config: ClassifierConfig) -> tuple[nn.Module, float] | None:
     """The classifier stored at `path` with its held-out accuracy, if it was made for exactly `wanted_key`."""
     entry = load_keyed(path, wanted_key)
     if entry is None:
         return None
     arrays, metadata = entry
-    model = DomainClassifier(shape, num_classes, config)
+    model = network_for(info)[0].build(info, config)
     model.load_state_dict({name: torch.from_numpy(value) for name, value in arrays.items()})
     return model.eval().requires_grad_(False), float(metadata["accuracy"])
 
 
 def load_or_train(train: Dataset, held_out: Dataset, key: dict[str, Any], config: ClassifierConfig,
-                  path: Path, device: torch.device) -> tuple[DomainClassifier, float]:
+                  path: Path, device: torch.device) -> tuple[nn.Module, float]:
     """The cached classifier at `path` if it was made for exactly `key`, else a newly trained (and cached) one."""
-    cached = load_cached(path, canonical_key(key), tuple(train.info.shape), train.info.num_classes, config)
+    cached = load_cached(path, canonical_key(key), train.info, config)
     if cached is not None:
         return cached[0].to(device), cached[1]
     log.info("training the domain classifier (%d epochs) for metrics; cached at %s", config.epochs, path)
@@ -161,9 +193,14 @@ def load_or_train(train: Dataset, held_out: Dataset, key: dict[str, Any], config
 class ClassifierExtractor(FeatureExtractor):
     name = "classifier"
     version = ARCH_VERSION
+    any_modality = True
 
-    def __init__(self, model: DomainClassifier, train_fingerprint: str, held_out_accuracy: float,
-                 held_out_split: str, device: torch.device | str = "cpu"):
+    def __init__(self, model: nn.Module, train_fingerprint: str, held_out_accuracy: float,
+                 held_out_split: str, device: torch.device | str = "cpu", modality: str = "image"):
+        self.network = CLASSIFIER_NETWORKS.get(modality)
+        self.input = FEATURE_INPUTS.get(modality)
+        if modality != "image":  # the image CNN's version is the class's own, ARCH_VERSION, as before
+            self.version = self.network.arch_version
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.feature_dim = model.head.in_features
@@ -176,22 +213,27 @@ class ClassifierExtractor(FeatureExtractor):
     @classmethod
     def from_context(cls, config: EvalConfig, context: EvalContext,
                      settings: ClassifierConfig | None = None) -> "ClassifierExtractor":
+        """`settings` replaces the recipe's (e.g. a small embedding for a domain classifier of 100-image splits)."""
+        network, _ = network_for(context.info)
         if context.info.num_classes < 2:
             raise MetricError(f"the classifier feature extractor needs a labelled dataset; '{context.data_name}' has "
-                              f"no classes (use eval.features: inception-fid)")
+                              f"no classes (use eval.features: {network.reference_extractor})")
         held_out_split = config.reference_split if config.reference_split != "train" else "test"
         train, held_out = context.dataset("train"), context.dataset(held_out_split)
-        settings = settings or ClassifierConfig(epochs=config.classifier_epochs)
+        overrides = {"epochs": config.classifier_epochs}
+        if config.classifier_embedding_dim:  # small data sets need a small embedding for Frechet distances
+            overrides["embedding_dim"] = config.classifier_embedding_dim
+        settings = settings or ClassifierConfig(**{**network.defaults, **overrides})
         fingerprint = dataset_fingerprint(train, context.data_name)
-        key = {"dataset": context.data_name, "fingerprint": fingerprint, "arch": ARCH_VERSION,
+        key = {"dataset": context.data_name, "fingerprint": fingerprint, "arch": network.arch_version,
                "shape": list(context.info.shape), "num_classes": context.info.num_classes, **asdict(settings)}
-        name = f"{context.data_name}-{ARCH_VERSION}-{key_digest(key)}.safetensors"
+        name = f"{context.data_name}-{network.arch_version}-{key_digest(key)}.safetensors"
         path = Path(context.cache_dir) / "classifiers" / name
         model, held_out_accuracy = load_or_train(train, held_out, key, settings, path, context.device)
-        return cls(model, fingerprint, held_out_accuracy, held_out_split, context.device)
+        return cls(model, fingerprint, held_out_accuracy, held_out_split, context.device, context.info.modality)
 
-    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        embedding = self.model.embedding(images * 2 - 1)  # [0, 1] -> the [-1, 1] range it was trained on
+    def features_and_logits(self, prepared: Tensor) -> tuple[Tensor, Tensor]:
+        embedding = self.model.embedding(self.network.from_prepared(prepared))  # the range it was trained on
         return embedding, self.model.classify(embedding)
 
     def identity(self) -> dict[str, Any]:
@@ -201,4 +243,6 @@ class ClassifierExtractor(FeatureExtractor):
                 "classifier_accuracy_split": self.held_out_split}
 
     def describe_input(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        if self.input.key != "image":
+            return super().describe_input(shape)
         return {**super().describe_input(shape), "resolution": list(shape[1:])}

@@ -14,7 +14,9 @@ class EvalConfig:
     batch_size: int = 250  # generation and feature-extraction batch size
     self_bleu_samples: int = 1000  # self-BLEU scores this many generated sentences, each against the others
     best: str = ""  # metric (key in the results) that selects the `best` checkpoint; "" keeps none
-    features: str = "classifier"  # image feature extractor (FEATURES): classifier (offline) | inception-fid
+    features: str = "classifier"  # feature extractor (FEATURES): classifier (offline) | inception-fid | vggish
     inception_weights: str = ""  # path of pt_inception-2015-12-05-6726825d.pth; "" reads $MULTIGAN_INCEPTION_WEIGHTS
+    vggish_weights: str = ""  # path of vggish-10086976.pth (torchvggish); "" reads $MULTIGAN_VGGISH_WEIGHTS
     classifier_epochs: int = 3  # training epochs of the domain classifier (cached per dataset fingerprint)
-    real_floor: bool = True  # also score real train vs reference data with each image metric (cached)
+    classifier_embedding_dim: int = 0  # its embedding size; 0: the modality's default (images 256, audio 64)
+    real_floor: bool = True  # also score real train vs reference data with each feature metric (cached)

@@ -1,8 +1,11 @@
-"""Feature extractors for image metrics, and the shared, cached features every image metric scores.
+"""Feature extractors for sample-based metrics of any modality, and the shared, cached features those metrics score.
 
-An extractor (registered in `multigan.registry.FEATURES`) maps images (B, C, H, W) in [-1, 1] to features (B, D)
-for FID/KID/PRDC and logits (B, K) for IS and class coverage. Its `identity()` names everything that decides its
-outputs (version, weights hash, training data), and goes into every cache key and every metric protocol.
+An extractor (registered in `multigan.registry.FEATURES`) maps a batch of one modality (images (B, C, H, W),
+waveforms (B, 1, T) ...) to features (N, D) for FID/FAD/KID/PRDC and logits (N, K) for IS and class coverage
+(N = B, or more rows when an extractor frames long inputs, like VGGish's 0.96 s examples). Its `identity()` names
+everything that decides its outputs (version, weights hash, training data), and goes into every cache key and
+every metric protocol. How samples of a modality reach an extractor (their Batch field and the quantisation a
+saved file would apply) is a `FeatureInput`, registered by each plug-in in `multigan.registry.FEATURE_INPUTS`.
 
 `FeatureSession` is what the metrics of one evaluation share: one extractor, the generated samples' features
 (extracted once for FID, KID, IS and PRDC together) and the real splits' features, cached on disk.
@@ -24,6 +27,7 @@ from multigan.metrics.base import EvalContext
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.frechet import MetricError, RunningStats, check_finite
 from multigan.metrics.stats_cache import StatsCache, canonical_key
+from multigan.registry import FEATURE_INPUTS
 
 
 def quantize_to_unit(images: Tensor) -> Tensor:
@@ -32,11 +36,33 @@ def quantize_to_unit(images: Tensor) -> Tensor:
     return torch.round((images.float().clamp(-1, 1) + 1) * 127.5) / 255.0
 
 
+@dataclass(frozen=True)
+class FeatureInput:
+    """How samples of one modality reach a feature extractor; registered in FEATURE_INPUTS under the modality."""
+
+    key: str  # the Batch field: "image", "audio"
+    plural: str  # what a batch holds, for messages: "images", "waveforms"
+    layout: str  # the batch layout, for messages: "(B, C, H, W)"
+    prepare: Callable[[Tensor], Tensor]  # samples -> what the extractors take (as a saved file would hold them)
+    describe: Callable[[tuple[int, ...]], dict[str, Any]]  # protocol entries for one example's shape
+
+    @property
+    def ndim(self) -> int:
+        return self.layout.count(",") + 1
+
+
+IMAGE_INPUT = FEATURE_INPUTS.register("image")(FeatureInput(
+    "image", "images", "(B, C, H, W)", quantize_to_unit, lambda shape: {"data_resolution": list(shape[1:]), "quantized": "8-bit"}
+))
+
+
 class FeatureExtractor(ABC):
     """Registered in FEATURES; built with `from_context(config, context)`."""
 
     name: ClassVar[str]
     version: ClassVar[str]  # bump whenever outputs change for the same inputs: invalidates cached statistics
+    input: FeatureInput = IMAGE_INPUT  # the modality it scores
+    any_modality: ClassVar[bool] = False  # True: `from_context` sets `input` from the data (the domain classifier)
     feature_dim: int
     num_classes: int
     device: torch.device
@@ -47,34 +73,35 @@ class FeatureExtractor(ABC):
 
     @abstractmethod
     def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        """Images (B, C, H, W) in [0, 1] on the 8-bit grid, on `device` -> features (B, D), logits (B, K)."""
+        """A prepared batch on `device` (images (B, C, H, W) in [0, 1] on the 8-bit grid; see `input`) ->
+        features (N, D), logits (N, K)."""
 
     @abstractmethod
     def identity(self) -> dict[str, Any]:
         """Everything that decides the outputs: name, version, weights hash / training-data fingerprint."""
 
     def describe_input(self, shape: tuple[int, ...]) -> dict[str, Any]:
-        """What happens to images of `shape` (C, H, W) before the network, for the protocol."""
-        return {"data_resolution": list(shape[1:]), "quantized": "8-bit"}
+        """What happens to examples of `shape` ((C, H, W) images ...) before the network, for the protocol."""
+        return self.input.describe(shape)
 
     def protocol(self, shape: tuple[int, ...]) -> dict[str, Any]:
         return {"extractor": self.name, **self.identity(), **self.describe_input(shape)}
 
     @torch.no_grad()
     def extract(self, batches: Iterable[Tensor]) -> "FeatureSet":
-        """Features, logits and streaming float64 statistics of image batches (B, C, H, W) in [-1, 1]."""
+        """Features, logits and streaming float64 statistics of sample batches in [-1, 1] (`input.layout`)."""
         stats = RunningStats(self.feature_dim)
         features, logits = [], []
-        for images in batches:
-            if images.ndim != 4:
-                raise MetricError(f"expected images (B, C, H, W), got shape {tuple(images.shape)}")
-            check_finite("images", images)
-            batch_features, batch_logits = self.features_and_logits(quantize_to_unit(images.to(self.device)))
+        for batch in batches:
+            if batch.ndim != self.input.ndim:
+                raise MetricError(f"expected {self.input.plural} {self.input.layout}, got shape {tuple(batch.shape)}")
+            check_finite(self.input.plural, batch)
+            batch_features, batch_logits = self.features_and_logits(self.input.prepare(batch.to(self.device)))
             stats.update(batch_features)
             features.append(batch_features.float().cpu())
             logits.append(batch_logits.float().cpu())
         if not features:
-            raise MetricError("no images to extract features from")
+            raise MetricError(f"no {self.input.plural} to extract features from")
         # one sample has no covariance; FID refuses fewer samples than dimensions before it would read this
         covariance = stats.covariance if stats.count > 1 else np.zeros((self.feature_dim, self.feature_dim))
         return FeatureSet(torch.cat(features), torch.cat(logits), stats.mean, covariance)
@@ -109,9 +136,9 @@ def subset_indices(size: int, n: int, seed: int) -> Tensor:
     return order[:n].sort().values
 
 
-def dataset_batches(dataset: Dataset, index: Tensor, batch_size: int) -> Iterator[Tensor]:
+def dataset_batches(dataset: Dataset, index: Tensor, batch_size: int, key: str = "image") -> Iterator[Tensor]:
     for chunk in index.split(batch_size):
-        yield dataset.gather(chunk)["image"]
+        yield dataset.gather(chunk)[key]
 
 
 def dataset_fingerprint(dataset: Dataset, name: str) -> str:
@@ -130,8 +157,13 @@ class FeatureSession:
 
         self.config = config
         self.context = context
+        self.input: FeatureInput = FEATURE_INPUTS.get(context.info.modality)
         # a given extractor may come from another context (a domain classifier scoring one domain's images)
-        self.extractor = extractor or FEATURES.get(extractor_name).from_context(config, context)
+        kind = type(extractor) if extractor is not None else FEATURES.get(extractor_name)
+        if not kind.any_modality and kind.input.key != self.input.key:
+            raise MetricError(f"feature extractor '{extractor_name}' scores {kind.input.key} samples; "
+                              f"this run's data is {context.info.modality} (set eval.features)")
+        self.extractor: FeatureExtractor = extractor or kind.from_context(config, context)
         self.cache = StatsCache(context.cache_dir)
         self.shape = tuple(context.info.shape)
         self._generated: tuple[weakref.ref, FeatureSet] | None = None
@@ -143,28 +175,30 @@ class FeatureSession:
         return "train" if self.config.reference_split != "train" else "test"
 
     def generated(self, samples: Batch) -> FeatureSet:
-        """Features of `samples["image"]`, extracted once however many metrics ask for them."""
-        images = samples.get("image")
-        if images is None:
-            raise MetricError(f"image metrics need samples['image'], got keys {sorted(samples)}")
-        if self._generated is not None and self._generated[0]() is images:
+        """Features of `samples[input.key]`, extracted once however many metrics ask for them."""
+        key = self.input.key
+        values = samples.get(key)
+        if values is None:
+            raise MetricError(f"{key} metrics need samples['{key}'], got keys {sorted(samples)}")
+        if self._generated is not None and self._generated[0]() is values:
             return self._generated[1]
-        if tuple(images.shape[1:]) != self.shape:
-            raise MetricError(f"generated images have shape {tuple(images.shape[1:])} but the dataset's are "
+        if tuple(values.shape[1:]) != self.shape:
+            raise MetricError(f"generated {key} samples have shape {tuple(values.shape[1:])} but the dataset's are "
                               f"{self.shape}; both sides must match to be compared")
-        features = self.extractor.extract(images.split(self.config.batch_size))
-        self._generated = (weakref.ref(images), features)
+        features = self.extractor.extract(values.split(self.config.batch_size))
+        self._generated = (weakref.ref(values), features)
         return features
 
     def real(self, split: str, n: int) -> FeatureSet:
-        """Features of `n` images of a real split (all of it if smaller), from the disk cache when possible."""
+        """Features of `n` examples of a real split (all of it if smaller), from the disk cache when possible."""
         dataset = self.context.dataset(split)
         index = subset_indices(len(dataset), n, self.config.seed)
         if (split, len(index)) not in self._real:
             parts = self._key(split, len(index), dataset)
 
             def compute() -> dict[str, np.ndarray]:
-                return self.extractor.extract(dataset_batches(dataset, index, self.config.batch_size)).to_arrays()
+                batches = dataset_batches(dataset, index, self.config.batch_size, self.input.key)
+                return self.extractor.extract(batches).to_arrays()
 
             arrays = self.cache.get_or_compute("features", parts, compute)
             self._real[split, len(index)] = FeatureSet.from_arrays(arrays)

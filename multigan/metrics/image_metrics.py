@@ -1,8 +1,9 @@
-"""Registered image metrics: FID, KID, IS, PRDC and class coverage, each a thin `Metric` over a pure function.
+"""Registered feature metrics: FID, KID, IS, PRDC and class coverage, each a thin `Metric` over a pure function.
+They score any modality whose plug-in registers a feature input (images here; audio adds FAD on the same base).
 
 All of them score features from the run's shared `FeatureSession` (`eval.features`: the offline domain
-classifier by default, or the FID Inception with user-supplied weights), so the generated samples pass through the
-extractor once per evaluation. Every value carries its protocol (extractor and its version/weights/accuracy,
+classifier by default, or a reference network with user-supplied weights), so the generated samples pass through
+the extractor once per evaluation. Every value carries its protocol (extractor and its version/weights/accuracy,
 sample counts, splits, resolution, the metric's settings) and its real-vs-real floor: the same metric between
 real data of the other split and the reference split at the generated sample count — what a perfect generator
 would score, so a value is read against it rather than against 0.
@@ -17,18 +18,18 @@ from multigan.core.phases import Batch, GANModel
 from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureSet, feature_session
-from multigan.metrics.frechet import check_enough_samples, frechet_distance
+from multigan.metrics.frechet import MetricError, check_enough_samples, frechet_distance
 from multigan.metrics.inception_score import class_coverage, inception_score
 from multigan.metrics.kid import KIDSettings, kernel_inception_distance
 from multigan.metrics.prdc import precision_recall_density_coverage
 from multigan.registry import METRICS
 
 
-class ImageFeatureMetric(Metric):
+class FeatureMetric(Metric):
     """`score(generated, reference)` gives named floats; those named in `results` become `MetricValue`s, the rest
-    (standard deviations, counts) go into their protocols."""
+    (standard deviations, counts) go into their protocols. Modality-agnostic: the session picks the samples' field."""
 
-    modality = "image"
+    modality = "any"
     name: ClassVar[str]
     results: ClassVar[dict[str, bool]]  # result name -> higher is better
     extractor: ClassVar[str | None] = None  # None: eval.features
@@ -59,22 +60,30 @@ class ImageFeatureMetric(Metric):
         }
 
 
+ImageFeatureMetric = FeatureMetric  # the name it had when only images had features
+
+
+def frechet_score(generated: FeatureSet, reference: FeatureSet) -> float:
+    """The Fréchet distance of the two feature sets' Gaussians (FID, FAD ...)."""
+    dim = generated.features.shape[1]
+    check_enough_samples(len(generated), dim, "generated samples")
+    check_enough_samples(len(reference), dim, "reference samples")
+    return frechet_distance(generated.mean, generated.covariance, reference.mean, reference.covariance)
+
+
 @METRICS.register("fid")
-class FID(ImageFeatureMetric):
+class FID(FeatureMetric):
     """Fréchet distance between Gaussians fitted to generated and reference features (Heusel et al. 2017)."""
 
     name = "fid"
     results = {"fid": False}
 
     def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
-        dim = generated.features.shape[1]
-        check_enough_samples(len(generated), dim, "generated samples")
-        check_enough_samples(len(reference), dim, "reference samples")
-        return {"fid": frechet_distance(generated.mean, generated.covariance, reference.mean, reference.covariance)}
+        return {"fid": frechet_score(generated, reference)}
 
 
 @METRICS.register("kid")
-class KID(ImageFeatureMetric):
+class KID(FeatureMetric):
     """Unbiased polynomial-kernel MMD^2 over subsets (Bińkowski et al. 2018), torch-fidelity's defaults."""
 
     name = "kid"
@@ -91,7 +100,7 @@ class KID(ImageFeatureMetric):
 
 
 @METRICS.register("is")
-class InceptionScore(ImageFeatureMetric):
+class InceptionScore(FeatureMetric):
     """exp E KL(p(y|x) || p(y)) from the extractor's logits (Salimans et al. 2016); its real-vs-real entry is the
     score of real data at the same sample count (a ceiling rather than a floor)."""
 
@@ -100,6 +109,9 @@ class InceptionScore(ImageFeatureMetric):
     splits = 10
 
     def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
+        if generated.logits.shape[1] < 2:
+            raise MetricError(f"the Inception Score needs an extractor with class logits; '{self.session.extractor.name}'"
+                              f" has none (use eval.features: classifier)")
         mean, std = inception_score(generated.logits, splits=self.splits)
         return {"is": mean, "is_std": std}
 
@@ -108,7 +120,7 @@ class InceptionScore(ImageFeatureMetric):
 
 
 @METRICS.register("prdc")
-class PRDC(ImageFeatureMetric):
+class PRDC(FeatureMetric):
     """Precision, recall, density and coverage on k-NN manifolds (Naeem et al. 2020)."""
 
     name = "prdc"
@@ -123,7 +135,7 @@ class PRDC(ImageFeatureMetric):
 
 
 @METRICS.register("class_coverage")
-class ClassCoverage(ImageFeatureMetric):
+class ClassCoverage(FeatureMetric):
     """Share of classes the generator hits and KL of its class histogram to the reference's, both labelled by
     the domain classifier (always the classifier: Inception's ImageNet classes are not the dataset's)."""
 

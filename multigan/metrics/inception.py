@@ -8,7 +8,6 @@ Parameter names equal torchvision's, so pytorch-fid's weight file loads as it is
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +23,19 @@ from torchvision.models.inception import (
     InceptionE,
 )
 
-from multigan.core.files import file_sha256
 from multigan.metrics.base import EvalContext
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureExtractor
 from multigan.metrics.frechet import MetricError
+from multigan.metrics.weights import WeightFile
 from multigan.registry import FEATURES
 
 WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_SHA256_PREFIX = "6726825d"
 WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + WEIGHTS_FILE
 WEIGHTS_ENV = "MULTIGAN_INCEPTION_WEIGHTS"
+WEIGHTS = WeightFile("the FID Inception weights", WEIGHTS_FILE, WEIGHTS_SHA256_PREFIX, WEIGHTS_URL, WEIGHTS_ENV,
+                     "--inception-weights PATH, eval.inception_weights", "features: classifier")
 INPUT_SIZE = 299
 NUM_CLASSES = 1008  # the 2015 graph's 1000 ImageNet classes plus 8 unused
 
@@ -136,39 +137,14 @@ class FIDInceptionV3(nn.Module):
 
 def resolve_weights_path(configured: str = "") -> Path:
     """`--inception-weights` / eval.inception_weights, else $MULTIGAN_INCEPTION_WEIGHTS; never downloads."""
-    value = configured or os.environ.get(WEIGHTS_ENV, "")
-    how_to_get = (f"download {WEIGHTS_URL} yourself and pass its path with --inception-weights PATH, "
-                  f"eval.inception_weights or ${WEIGHTS_ENV} (or use features: classifier, which needs no download)")
-    if not value:
-        raise InceptionWeightsError(f"the FID Inception weights {WEIGHTS_FILE} were not given: {how_to_get}")
-    path = Path(value).expanduser()
-    if path.is_dir():
-        path = path / WEIGHTS_FILE
-    if not path.is_file():
-        raise InceptionWeightsError(f"the FID Inception weights file {path} does not exist: {how_to_get}")
-    return path
+    return WEIGHTS.resolve(configured, InceptionWeightsError)
 
 
 def load_fid_inception(path: Path, expected_prefix: str | None = None) -> tuple[FIDInceptionV3, str]:
     """The network with the weights in `path` (checked against the sha256 prefix in its official name), in eval
     mode, and the file's sha256."""
-    expected_prefix = expected_prefix or WEIGHTS_SHA256_PREFIX
-    sha256 = file_sha256(path)
-    if not sha256.startswith(expected_prefix):
-        raise InceptionWeightsError(
-            f"{path} has sha256 {sha256[:12]}..., expected one starting with {expected_prefix} ({WEIGHTS_FILE} "
-            f"from {WEIGHTS_URL}); the file is a different or damaged download"
-        )
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    model = FIDInceptionV3()
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    # files written before BatchNorm counted its batches lack `num_batches_tracked`, which eval mode never reads
-    missing = [key for key in missing if not key.endswith("num_batches_tracked")]
-    if missing or unexpected:
-        raise InceptionWeightsError(
-            f"{path} is not an FID Inception state dict: missing {missing[:3]}, unexpected {unexpected[:3]}"
-        )
-    return model.eval().requires_grad_(False), sha256
+    return WEIGHTS.load_into(FIDInceptionV3(), path, InceptionWeightsError, "an FID Inception",
+                             expected_prefix or WEIGHTS_SHA256_PREFIX)
 
 
 @FEATURES.register("inception-fid")

@@ -5,16 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from multigan.core.files import write_text_atomic
+from multigan.core.files import OutputExistsError, check_new_folder, write_text_atomic  # noqa: F401
 from multigan.core.phases import Batch, DataInfo
-from multigan.errors import UserError
 from multigan.registry import MODALITIES
 from multigan.text.tokenizers import decode
-
-
-class OutputExistsError(UserError, FileExistsError):
-    """The export folder already exists and is not empty."""
-
 
 
 @MODALITIES.register("text")
@@ -42,8 +36,7 @@ class TextModality:
         """`folder/samples.txt` (one sentence per line, what corpus readers take) and `folder/samples.jsonl`
         ({"index", "text", "tokens"} per line)."""
         folder = Path(folder)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise OutputExistsError(f"output folder {folder} already exists and is not empty; choose a new one")
+        check_new_folder(folder)
         lines = decode(samples["tokens"], info.extra)
         records = (
             json.dumps({"index": i, "text": line, "tokens": ids}, ensure_ascii=False)
