@@ -70,6 +70,12 @@ def test_image_export_is_an_imagefolder_with_exact_counts_and_provenance(cond_ru
     assert [p.name for p in tmp_path.iterdir()] == ["aug"]  # no staging folder left beside it
 
 
+def test_truncation_redraws_every_latent_value_outside_the_bound(cond_run):
+    _, model, _ = api.load_run(cond_run, device="cpu")
+    z, _ = model._noise(500, torch.Generator().manual_seed(0), truncation=0.3)  # (500, 16)
+    assert z.abs().max() <= 0.3 and z.std() > 0.15  # bounded, not collapsed: N(0, 1) cut to [-0.3, 0.3] is nearly flat, std ~0.17
+
+
 def test_n_is_split_evenly_and_step_n_names_a_checkpoint(cond_run, tmp_path):
     out = api.sample(cond_run, 23, tmp_path / "aug", which="step-2", ema=False)
     counts = json.loads((out / "manifest.json").read_text())["counts"]
