@@ -170,8 +170,11 @@ def sample(run: str | Path, n: int | None, out: str | Path, grid: bool = False, 
         if n is not None and n < 1:
             raise UserError(f"--n must be at least 1, got {n}")
         samples = generate(model, n or 64, seed, config.eval.batch_size, **sampling)
-        return modality.save_samples(samples, out if out.suffix else out.with_suffix(modality.preview_suffix), model.info)
+        return modality.save_samples(samples, out if out.suffix else out.with_suffix(modality.preview_suffix),
+                                     model.info)
     labels, counts = export.plan_counts(model, n, per_class, classes)
+    if max_generated is not None and max_generated < 1:
+        raise UserError(f"--max-generated must be at least 1, got {max_generated}")
     if min_confidence is not None and confidence is None:
         confidence = confidence_filter(config, model, min_confidence, data_root)
     if confidence is not None and labels[0] is None:

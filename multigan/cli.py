@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, help="output folder (or file with --grid)")
     count = sample.add_mutually_exclusive_group()
     count.add_argument("--n", type=int, help="samples in total, split evenly over the classes (default 64)")
-    count.add_argument("--per-class", type=int, metavar="K", help="exactly K samples of each class (conditional models)")
+    count.add_argument("--per-class", type=int, metavar="K",
+                       help="exactly K samples of each class (conditional models)")
     sample.add_argument("--classes", metavar="A,B", help="only these classes, by name or index (conditional models)")
     sample.add_argument("--seed", type=int, default=0, help="same seed and settings, same files (default 0)")
     sample.add_argument("--ema", action=argparse.BooleanOptionalAction, default=None,
@@ -69,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--format", choices=("png", "wav", "txt", "jsonl"),
                         help="text: txt (one sentence per line, default) or jsonl ({text, label} per line)")
     sample.add_argument("--checkpoint", default="latest", help="latest (default), best, or step-N")
-    sample.add_argument("--batch-size", type=int, help="samples generated at once (default: the recipe's eval.batch_size)")
+    sample.add_argument("--batch-size", type=int,
+                        help="samples generated at once (default: the recipe's eval.batch_size)")
     sample.add_argument("--min-confidence", type=float, metavar="P", help="keep only samples the domain classifier "
                         "gives their class with probability >= P (needs the run's dataset; see --data-root)")
     sample.add_argument("--max-generated", type=int, metavar="M", help="with --min-confidence: give up after M "

@@ -186,6 +186,17 @@ class Export:
     def _open(self, resume: bool, overwrite: bool) -> dict[str, Any] | None:
         """The state to continue from (a fresh one unless resuming), or None when `out` is already this export."""
         settings = self.plan.settings()
+        state_file = self.staging / STATE / "state.json"
+        saved = None if overwrite or not self.staging.exists() else _read_json(state_file)
+        if saved is not None:
+            if not resume:
+                raise OutputExistsError(f"an interrupted export to {self.out} is in {self.staging}: pass --resume "
+                                        "to continue it or --overwrite to start over")
+            if saved["settings"] != settings:
+                raise ExportError(f"--resume: the interrupted export in {self.staging} used other settings "
+                                  f"({_differences(saved['settings'], settings)}); rerun with those, or "
+                                  "--overwrite to start over")
+            return saved  # (an interrupted --overwrite replaces `out` when it completes, as it would have)
         if self.out.exists() and not (self.out.is_dir() and not any(self.out.iterdir())) and not overwrite:
             if not resume:
                 raise OutputExistsError(f"{self.out} already exists; pass --overwrite to replace it (or --resume "
@@ -195,17 +206,6 @@ class Export:
                 raise ExportError(f"--resume: {self.out} is already a finished export of other settings (or not an "
                                   "export); choose another --out or pass --overwrite")
             return None
-        state_file = self.staging / STATE / "state.json"
-        saved = _read_json(state_file) if self.staging.exists() else None
-        if saved is not None and not overwrite:
-            if not resume:
-                raise OutputExistsError(f"an interrupted export to {self.out} is in {self.staging}: pass --resume "
-                                        "to continue it or --overwrite to start over")
-            if saved["settings"] != settings:
-                raise ExportError(f"--resume: the interrupted export in {self.staging} used other settings "
-                                  f"({_differences(saved['settings'], settings)}); rerun with those, or "
-                                  "--overwrite to start over")
-            return saved
         shutil.rmtree(self.staging, ignore_errors=True)  # --overwrite, or a start killed before its first batch
         (self.staging / STATE).mkdir(parents=True)
         fresh = {"settings": settings, "batches": 0, "accepted": 0, "generated": 0,
@@ -232,7 +232,8 @@ class Export:
         rows = self.modality.write_batch(kept, self.staging, self.model.info, state["accepted"], self.width,
                                          plan.format) if int(keep.sum()) else []
         write_json_atomic(self.staging / STATE / f"rows-{index:07d}.json", rows)
-        state.update(batches=index + 1, accepted=state["accepted"] + len(rows), generated=state["generated"] + len(labels))
+        state.update(batches=index + 1, accepted=state["accepted"] + len(rows),
+                     generated=state["generated"] + len(labels))
         write_json_atomic(self.staging / STATE / "state.json", state)
         return len(rows)
 

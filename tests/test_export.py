@@ -66,14 +66,16 @@ def test_image_export_is_an_imagefolder_with_exact_counts_and_provenance(cond_ru
     assert manifest["counts"] == {"1": 3, "3": 3, "7": 3} and manifest["n"] == 9 and manifest["dropped"] is None
     assert manifest["torch_version"] == torch.__version__ and manifest["multigan_version"]
     settings = manifest["settings"]
-    assert (settings["seed"], settings["sampling"], settings["ema"], settings["batch_size"]) == (0, {"truncation": 0.5}, True, 4)
+    assert (settings["seed"], settings["sampling"], settings["ema"]) == (0, {"truncation": 0.5}, True)
+    assert settings["batch_size"] == 4 and settings["counts"] == [3, 3, 3] and settings["labels"] == [1, 3, 7]
     assert [p.name for p in tmp_path.iterdir()] == ["aug"]  # no staging folder left beside it
 
 
 def test_truncation_redraws_every_latent_value_outside_the_bound(cond_run):
     _, model, _ = api.load_run(cond_run, device="cpu")
     z, _ = model._noise(500, torch.Generator().manual_seed(0), truncation=0.3)  # (500, 16)
-    assert z.abs().max() <= 0.3 and z.std() > 0.15  # bounded, not collapsed: N(0, 1) cut to [-0.3, 0.3] is nearly flat, std ~0.17
+    # bounded, not collapsed: N(0, 1) cut to [-0.3, 0.3] is nearly flat, std ~0.17
+    assert z.abs().max() <= 0.3 and z.std() > 0.15
 
 
 def test_n_is_split_evenly_and_step_n_names_a_checkpoint(cond_run, tmp_path):
@@ -200,7 +202,8 @@ def test_bad_input_on_a_conditional_run_is_one_line(cond_run, tmp_path, capsys):
     (tmp_path / "taken" / "mine.txt").write_text("keep")
     code, _, err = run_cli(capsys, "sample", cond_run, "--out", tmp_path / "taken", "--n", "2", "--quiet")
     assert code == 1 and "pass --overwrite" in one_error_line(err) and (tmp_path / "taken" / "mine.txt").is_file()
-    code, _, err = run_cli(capsys, "sample", cond_run, "--out", tmp_path / "taken", "--n", "2", "--overwrite", "--quiet")
+    code, _, err = run_cli(capsys, "sample", cond_run, "--out", tmp_path / "taken", "--n", "2", "--overwrite",
+                           "--quiet")
     assert code == 0 and sorted(p.name for p in (tmp_path / "taken").iterdir())[-1] == "manifest.json"
     assert not (tmp_path / "taken" / "mine.txt").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
 
