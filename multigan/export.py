@@ -196,6 +196,8 @@ class Export:
                 raise ExportError(f"--resume: the interrupted export in {self.staging} used other settings "
                                   f"({_differences(saved['settings'], settings)}); rerun with those, or "
                                   "--overwrite to start over")
+            for stray in self.staging.rglob(".*.tmp"):  # a file a kill caught half-written (core.files.atomic_path)
+                stray.unlink()
             return saved  # (an interrupted --overwrite replaces `out` when it completes, as it would have)
         if self.out.exists() and not (self.out.is_dir() and not any(self.out.iterdir())) and not overwrite:
             if not resume:
