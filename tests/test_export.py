@@ -122,7 +122,7 @@ def test_a_killed_export_leaves_no_folder_and_resumes_to_the_same_bytes(cond_run
         api.sample(cond_run, None, tmp_path / "cut", per_class=2, batch_size=3, seed=5, resume=True)
     with pytest.raises(export.OutputExistsError, match="pass --resume"):
         api.sample(cond_run, None, tmp_path / "cut", per_class=2, batch_size=3)
-    (tmp_path / ".cut.partial" / "9" / ".00019.png.x1y2.tmp").write_bytes(b"half a PNG")  # a kill mid-write
+    (tmp_path / ".cut.partial" / "0" / ".00010.png.x1y2.tmp").write_bytes(b"half a PNG")  # a kill mid-write
     resumed = api.sample(cond_run, None, tmp_path / "cut", per_class=2, batch_size=3, resume=True)
     assert contents(resumed) == whole and len(whole) == 21  # 20 PNGs and manifest.json, byte for byte
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut", "whole"]
