@@ -175,22 +175,29 @@ def sample(run: str | Path, n: int | None, out: str | Path, grid: bool = False, 
     labels, counts = export.plan_counts(model, n, per_class, classes)
     if max_generated is not None and max_generated < 1:
         raise UserError(f"--max-generated must be at least 1, got {max_generated}")
-    if min_confidence is not None and confidence is None:
-        confidence = confidence_filter(config, model, min_confidence, data_root)
-    if confidence is not None and labels[0] is None:
+    fmt = export.export_format(modality, fmt)
+    if (min_confidence is not None or confidence is not None) and labels[0] is None:
         raise UserError("--min-confidence needs a class-conditional model (it keeps samples the domain classifier "
                         "gives their requested class)")
-    sha = file_sha256(folder / ckpt.NETWORKS_FILE)
-    plan = export.ExportPlan(labels, counts, seed, batch_size or config.eval.batch_size,
-                             export.export_format(modality, fmt), sampling, model.loaded_ema, sha,
-                             confidence.threshold if confidence else None, confidence.identity if confidence else None)
-    meta = ckpt.read_meta(folder)
-    provenance = {"model": config.model_name, "data": config.data_name, "run": str(run), "checkpoint": str(folder),
-                  "checkpoint_sha256": sha, "step": meta.get("global_step"), "recipe": meta["config"],
-                  "multigan_version": __version__, "torch_version": torch.__version__,
-                  **({"sample_rate": model.info.extra["sample_rate"]} if "sample_rate" in model.info.extra else {})}
-    job = export.Export(model, modality, plan, out, provenance, confidence, max_generated, progress)
+    if min_confidence is not None and confidence is None:
+        confidence = confidence_filter(config, model, min_confidence, data_root)
+    record = provenance(run, config, model, folder)
+    plan = export.ExportPlan(labels, counts, seed, batch_size or config.eval.batch_size, fmt, sampling,
+                             model.loaded_ema, record["checkpoint_sha256"], confidence and confidence.threshold,
+                             confidence and confidence.identity)
+    job = export.Export(model, modality, plan, out, record, confidence, max_generated, progress)
     return job.run(resume=resume, overwrite=overwrite)
+
+
+def provenance(run: str | Path, config: RunConfig, model: GANModel, folder: Path) -> dict[str, Any]:
+    """Where an export's samples come from: the run, its recipe, the checkpoint's digest and step, versions."""
+    meta = ckpt.read_meta(folder)
+    record = {"model": config.model_name, "data": config.data_name, "run": str(run), "checkpoint": str(folder),
+              "checkpoint_sha256": file_sha256(folder / ckpt.NETWORKS_FILE), "step": meta.get("global_step"),
+              "recipe": meta["config"], "multigan_version": __version__, "torch_version": torch.__version__}
+    if "sample_rate" in model.info.extra:
+        record["sample_rate"] = model.info.extra["sample_rate"]  # what every exported WAV declares
+    return record
 
 
 def confidence_filter(config: RunConfig, model: GANModel, threshold: float,

@@ -156,6 +156,8 @@ class Export:
                  confidence: ConfidenceFilter | None = None, max_generated: int | None = None,
                  progress: bool = True):
         self.model, self.modality, self.plan, self.out = model, modality, plan, Path(out)
+        if self.out.resolve() in (Path.cwd(), *Path.cwd().parents):  # it gets renamed, and replaced by --overwrite
+            raise ExportError(f"--out {out}: name a folder of its own, not the current folder or one above it")
         self.provenance, self.confidence, self.progress = provenance, confidence, progress
         self.staging = self.out.with_name(f".{self.out.name}.partial")
         total = sum(plan.counts)
