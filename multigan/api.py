@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from multigan import __version__
+from multigan import __version__, export
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader, cache_dir, resolve_data_root
 from multigan.core.distributed import preserved_rng, seed_everything, select_device
 from multigan.core.files import file_sha256, write_json_atomic, write_text_atomic
-from multigan.core.phases import DataInfo, GANModel
+from multigan.core.phases import Batch, DataInfo, GANModel
 from multigan.core.trainer import Trainer
 from multigan.errors import UserError
 from multigan.metrics.base import EvalContext
@@ -103,7 +104,7 @@ def train(
 
 
 def resolve_checkpoint(run: str | Path, which: str = "latest") -> Path:
-    """`which`: "latest", "best", or a checkpoint folder name inside the run."""
+    """`which`: "latest", "best", "step-N" (any number of digits) or a checkpoint folder name inside the run."""
     run_dir = Path(run)
     if (run_dir / ckpt.META_FILE).is_file():  # a checkpoint folder itself
         return run_dir
@@ -111,54 +112,113 @@ def resolve_checkpoint(run: str | Path, which: str = "latest") -> Path:
         raise RunFolderError(f"{run_dir}: no such run folder")
     if which == "latest":
         return ckpt.latest_checkpoint(run_dir)
-    folder = run_dir / "checkpoints" / which
+    step = re.fullmatch(r"step-(\d+)", which)
+    folder = ckpt.step_folder(run_dir / "checkpoints", int(step.group(1))) if step else run_dir / "checkpoints" / which
     if not (folder / ckpt.META_FILE).is_file():
-        raise ckpt.CheckpointError(f"{folder}: no such checkpoint")
+        found = sorted(p.name for p in (run_dir / "checkpoints").glob("*") if (p / ckpt.META_FILE).is_file())
+        raise ckpt.CheckpointError(f"{folder}: no such checkpoint; {run_dir} has: {', '.join(found) or 'none'}")
     return folder
 
 
-def load_run(run: str | Path, which: str = "latest", device: str = "auto") -> tuple[RunConfig, GANModel, Path]:
-    """The run's config and its model with the checkpoint's weights (the EMA copy where there is one), in
-    eval mode. Needs no data: the data info travels in the checkpoint."""
+def load_weights(model: GANModel, folder: Path, ema: bool | None = None) -> bool:
+    """Load a checkpoint's weights into `model`: the EMA copy where there is one (ema None), always (True: an
+    error when there is none) or never (False). Returns whether the EMA copy was loaded."""
+    networks = ckpt.load_networks(folder)
+    has_ema = any(name.startswith("ema:") for name in networks)
+    if ema and not has_ema:
+        raise ckpt.CheckpointError(f"{folder}: no EMA weights (the run trained with train.ema: 0); drop --ema")
+    use_ema = has_ema if ema is None else ema
+    for name, net in model.networks().items():
+        net.load_state_dict(networks.get(f"ema:{name}", networks[name]) if use_ema else networks[name])
+    return use_ema
+
+
+def load_run(run: str | Path, which: str = "latest", device: str = "auto",
+             ema: bool | None = None) -> tuple[RunConfig, GANModel, Path]:
+    """The run's config and its model with the checkpoint's weights (the EMA copy where there is one, unless
+    `ema` says otherwise), in eval mode. Needs no data: the data info travels in the checkpoint."""
     folder = resolve_checkpoint(run, which)
     meta = ckpt.read_meta(folder)
     config = from_dict(meta["config"], source=str(folder / ckpt.META_FILE))
     info = DataInfo(**{**meta["info"], "shape": tuple(meta["info"]["shape"])})
     model = build_model(config, info, select_device(device))
-    networks = ckpt.load_networks(folder)
-    for name, net in model.networks().items():
-        net.load_state_dict(networks.get(f"ema:{name}", networks[name]))
+    model.loaded_ema = load_weights(model, folder, ema)
     model.eval()
     return config, model, folder
 
 
-def sample(run: str | Path, n: int, out: str | Path, grid: bool = False, seed: int = 0, which: str = "latest") -> Path:
-    """`n` samples from a run: one preview file (`grid`) or one file per example plus manifest.json."""
-    config, model, folder = load_run(run, which)
+def sample(run: str | Path, n: int | None, out: str | Path, grid: bool = False, seed: int = 0,
+           which: str = "latest", *, per_class: int | None = None, classes: str | None = None,
+           ema: bool | None = None, truncation: float | None = None, temperature: float | None = None,
+           fmt: str | None = None, batch_size: int | None = None, min_confidence: float | None = None,
+           max_generated: int | None = None, overwrite: bool = False, resume: bool = False,
+           data_root: str | Path | None = None, confidence: export.ConfidenceFilter | None = None,
+           progress: bool = False) -> Path:
+    """Samples from a run: one preview file (`grid`), or a labelled export into the folder `out` (see
+    multigan/export.py: exact counts per class, resumable, optionally filtered by the domain classifier, with
+    manifest.json). `confidence` replaces the domain classifier that `min_confidence` would build (tests)."""
+    config, model, folder = load_run(run, which, ema=ema)
     if hasattr(model, "translate"):
         raise UserError(f"{run}: a {config.model_name} run translates images: pass --input DIR (the images to "
                         "translate) and --out DIR")
+    if seed < 0:
+        raise UserError(f"--seed must be 0 or more, got {seed}")
     modality = MODALITIES.get(model.info.modality)
-    samples = generate(model, n, seed, batch_size=config.eval.batch_size)
+    sampling = export.sampling_arguments(model, truncation, temperature)
     out = Path(out)
     if grid:
-        return modality.save_samples(samples, out if out.suffix else out.with_suffix(modality.preview_suffix), model.info)
-    if out.exists() and any(out.iterdir()):
-        raise RunFolderError(f"{out} already exists and is not empty; choose another --out")
-    modality.save_examples(samples, out, model.info)
-    manifest = {
-        "model": config.model_name,
-        "data": config.data_name,
-        "checkpoint": str(folder),
-        "checkpoint_sha256": file_sha256(folder / ckpt.NETWORKS_FILE),
-        "step": ckpt.read_meta(folder).get("global_step"),
-        "seed": seed,
-        "n": n,
-        "labels": samples["label"].tolist() if "label" in samples else None,
-        "class_names": model.info.class_names,
-    }
-    write_json_atomic(out / "manifest.json", manifest)
-    return out
+        if n is not None and n < 1:
+            raise UserError(f"--n must be at least 1, got {n}")
+        samples = generate(model, n or 64, seed, config.eval.batch_size, **sampling)
+        return modality.save_samples(samples, out if out.suffix else out.with_suffix(modality.preview_suffix),
+                                     model.info)
+    labels, counts = export.plan_counts(model, n, per_class, classes)
+    if max_generated is not None and max_generated < 1:
+        raise UserError(f"--max-generated must be at least 1, got {max_generated}")
+    fmt = export.export_format(modality, fmt)
+    if (min_confidence is not None or confidence is not None) and labels[0] is None:
+        raise UserError("--min-confidence needs a class-conditional model (it keeps samples the domain classifier "
+                        "gives their requested class)")
+    if min_confidence is not None and confidence is None:
+        confidence = confidence_filter(config, model, min_confidence, data_root)
+    record = provenance(run, config, model, folder)
+    plan = export.ExportPlan(labels, counts, seed, batch_size or config.eval.batch_size, fmt, sampling,
+                             model.loaded_ema, record["checkpoint_sha256"], confidence and confidence.threshold,
+                             confidence and confidence.identity)
+    job = export.Export(model, modality, plan, out, record, confidence, max_generated, progress)
+    return job.run(resume=resume, overwrite=overwrite)
+
+
+def provenance(run: str | Path, config: RunConfig, model: GANModel, folder: Path) -> dict[str, Any]:
+    """Where an export's samples come from: the run, its recipe, the checkpoint's digest and step, versions."""
+    meta = ckpt.read_meta(folder)
+    record = {"model": config.model_name, "data": config.data_name, "run": str(run), "checkpoint": str(folder),
+              "checkpoint_sha256": file_sha256(folder / ckpt.NETWORKS_FILE), "step": meta.get("global_step"),
+              "recipe": meta["config"], "multigan_version": __version__, "torch_version": torch.__version__}
+    if "sample_rate" in model.info.extra:
+        record["sample_rate"] = model.info.extra["sample_rate"]  # what every exported WAV declares
+    return record
+
+
+def confidence_filter(config: RunConfig, model: GANModel, threshold: float,
+                      data_root: str | Path | None) -> export.ConfidenceFilter:
+    """The run's domain classifier (trained on its dataset's labels, cached; the one the metrics use) as a filter
+    that keeps samples it gives their requested class with probability >= `threshold`."""
+    if not 0 < threshold <= 1:
+        raise UserError(f"--min-confidence must be in (0, 1], got {threshold}")
+    from multigan.metrics.classifier import ClassifierExtractor
+
+    root = resolve_data_root(data_root)
+    with preserved_rng():
+        extractor = ClassifierExtractor.from_context(config.eval, eval_context(config, model.info, root, model.device))
+
+    def score(samples: Batch) -> torch.Tensor:
+        prepared = extractor.input.prepare(samples[extractor.input.key].to(extractor.device))
+        _, logits = extractor.features_and_logits(prepared)  # (N, classes)
+        labels = samples["label"].to(logits.device)
+        return torch.softmax(logits.float(), dim=1).gather(1, labels[:, None])[:, 0]  # (N,) p(requested class)
+
+    return export.ConfidenceFilter(threshold, score, extractor.identity())
 
 
 def translate(run: str | Path, input_dir: str | Path, out: str | Path, direction: str | None = None,

@@ -5,6 +5,7 @@ User mistakes end as one line on stderr and exit status 1; Ctrl-C says how to re
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -19,6 +20,15 @@ EPILOG = """examples:
   multigan sample runs/wavegan_digits --n 500 --out wavs/         one WAV per sample + manifest.csv
   multigan sample runs/pix2pix_facades --input my_label_maps/ --out photos/     translate a folder
   multigan sample runs/cyclegan_summer2winter --input photos/ --out winter/ --direction AtoB
+"""
+
+SAMPLE_EPILOG = """examples:
+  multigan sample runs/dcgan_fashion_cond --per-class 500 --out aug/          aug/<class>/<index>.png + manifest.json
+  multigan sample runs/dcgan_fashion_cond --per-class 500 --classes Bag,Coat --truncation 0.8 --out aug/
+  multigan sample runs/dcgan_fashion_cond --n 6000 --min-confidence 0.9 --out aug/   classifier-filtered
+  multigan sample runs/wavegan_digits_cond --per-class 100 --out wavs/        WAVs + manifest.csv (path,label)
+  multigan sample runs/seqgan_coco --n 1000 --temperature 0.8 --format jsonl --out text/
+  multigan sample runs/dcgan_fashion_cond --per-class 500 --out aug/ --resume   continue an interrupted export
 """
 
 
@@ -43,13 +53,35 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dry-run", action="store_true", help="print the resolved recipe and exit")
     train.add_argument("--quiet", action="store_true", help="no progress bar or messages (metrics.jsonl and TensorBoard are still written)")
 
-    sample = commands.add_parser("sample", help="generate samples from a trained run")
+    sample = commands.add_parser("sample", help="generate samples from a trained run, or export a labelled dataset",
+                                 epilog=SAMPLE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sample.add_argument("run", help="run folder (or one of its checkpoint folders)")
-    sample.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     sample.add_argument("--out", required=True, help="output folder (or file with --grid)")
+    count = sample.add_mutually_exclusive_group()
+    count.add_argument("--n", type=int, help="samples in total, split evenly over the classes (default 64)")
+    count.add_argument("--per-class", type=int, metavar="K",
+                       help="exactly K samples of each class (conditional models)")
+    sample.add_argument("--classes", metavar="A,B", help="only these classes, by name or index (conditional models)")
+    sample.add_argument("--seed", type=int, default=0, help="same seed and settings, same files (default 0)")
+    sample.add_argument("--ema", action=argparse.BooleanOptionalAction, default=None,
+                        help="sample with the EMA weights (default: where the checkpoint has them)")
+    sample.add_argument("--truncation", type=float, metavar="T", help="images: redraw latent values with |z| > T")
+    sample.add_argument("--temperature", type=float, metavar="T", help="text: sample from softmax(logits / T)")
+    sample.add_argument("--format", choices=("png", "wav", "txt", "jsonl"),
+                        help="text: txt (one sentence per line, default) or jsonl ({text, label} per line)")
+    sample.add_argument("--checkpoint", default="latest", help="latest (default), best, or step-N")
+    sample.add_argument("--batch-size", type=int,
+                        help="samples generated at once (default: the recipe's eval.batch_size)")
+    sample.add_argument("--min-confidence", type=float, metavar="P", help="keep only samples the domain classifier "
+                        "gives their class with probability >= P (needs the run's dataset; see --data-root)")
+    sample.add_argument("--max-generated", type=int, metavar="M", help="with --min-confidence: give up after M "
+                        "generated samples (default 20x the requested count)")
+    sample.add_argument("--data-root", metavar="DIR", help="datasets root, for --min-confidence's classifier")
+    existing = sample.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
+    existing.add_argument("--resume", action="store_true", help="continue an interrupted export (same settings)")
     sample.add_argument("--grid", action="store_true", help="write one preview grid/file instead of one file each")
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--checkpoint", default="latest", help="latest (default), best, or a step-NNNNNNN folder")
+    sample.add_argument("--quiet", action="store_true", help="no progress bar")
     sample.add_argument("--input", metavar="DIR", help="translation runs: translate every image in DIR into --out")
     sample.add_argument("--direction", choices=("AtoB", "BtoA"), help="with --input, for runs that translate both "
                         "ways (cyclegan); default AtoB")
@@ -103,10 +135,27 @@ def cmd_sample(args: argparse.Namespace) -> None:
         return
     if args.direction is not None:
         raise UserError("--direction only applies with --input DIR (translating a folder)")
-    if args.n < 1:
-        raise UserError(f"--n must be at least 1, got {args.n}")
-    path = api.sample(args.run, args.n, args.out, grid=args.grid, seed=args.seed, which=args.checkpoint)
-    print(f"wrote {args.n} samples to {path}")
+    if args.grid and (args.per_class or args.classes or args.resume or args.min_confidence or args.format):
+        raise UserError("--grid writes one preview file; --per-class, --classes, --format, --min-confidence and "
+                        "--resume are for exports into a folder")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
+    options = dict(per_class=args.per_class, classes=args.classes, ema=args.ema, truncation=args.truncation,
+                   temperature=args.temperature, fmt=args.format, batch_size=args.batch_size,
+                   min_confidence=args.min_confidence, max_generated=args.max_generated, overwrite=args.overwrite,
+                   resume=args.resume, data_root=args.data_root, progress=not args.quiet)
+    try:
+        path = api.sample(args.run, args.n, args.out, grid=args.grid, seed=args.seed, which=args.checkpoint,
+                          **options)
+    except KeyboardInterrupt:
+        print("multigan: interrupted; rerun the same command with --resume to continue the export", file=sys.stderr)
+        raise SystemExit(130) from None
+    if args.grid:
+        print(f"wrote a preview of {args.n or 64} samples to {path}")
+        return
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    dropped = f", {sum(manifest['dropped'].values())} dropped by --min-confidence" if manifest["dropped"] else ""
+    print(f"wrote {manifest['n']} samples to {path}{dropped} (provenance in {path / 'manifest.json'})")
 
 
 def cmd_eval(args: argparse.Namespace) -> None:

@@ -21,7 +21,14 @@ from torchvision.utils import make_grid
 
 from multigan.audio.io import write_wav
 from multigan.audio.spectral import LogMel, to_unit_image
-from multigan.core.files import OutputExistsError, atomic_path, folder_name, staged_folder, write_text_atomic  # noqa: F401
+from multigan.core.files import (  # noqa: F401
+    OutputExistsError,
+    atomic_path,
+    folder_name,
+    index_width,
+    staged_folder,
+    write_text_atomic,
+)
 from multigan.core.phases import Batch, DataInfo
 from multigan.registry import MODALITIES
 
@@ -86,32 +93,40 @@ class AudioModality:
         clip = torch.from_numpy(montage(samples["audio"], rate))[None]  # (1, frames)
         writer.add_audio(f"{tag}/audio", clip, global_step=step, sample_rate=rate)
 
+    export_formats = ("wav",)
+
     @classmethod
     def save_examples(cls, samples: Batch, folder: Path, info: DataInfo) -> Path:
         """`folder/<class>/<index>.wav` when labelled (the layout `audio_folder` reads), `folder/<index>.wav` when
         not, 16-bit PCM at the data's rate, and `folder/manifest.csv` (path,label)."""
         with staged_folder(folder) as staging:
-            cls._write_examples(samples, staging, info)
+            rows = cls.write_batch(samples, staging, info, 0, index_width(len(samples["audio"])), "wav")
+            cls.finish_export(staging, rows, info, "wav")
         return Path(folder)
 
     @staticmethod
-    def _write_examples(samples: Batch, folder: Path, info: DataInfo) -> None:
+    def write_batch(samples: Batch, folder: Path, info: DataInfo, first: int, width: int, fmt: str) -> list[dict]:
+        """PCM16 WAVs `folder/<class folder>/<first + i>.wav` (or `folder/<i>.wav`); one {"path", "label"} row
+        each, the label being the class name ("" when unlabelled)."""
         rate = sample_rate(info)
         waves = samples["audio"][:, 0].detach().float().cpu().numpy()  # (N, T)
         labels = samples.get("label")
-        digits = max(5, len(str(len(waves) - 1)))
-        names = [folder_name(name) for name in info.class_names]
-        rows = io.StringIO()
-        table = csv.writer(rows, lineterminator="\n")
-        table.writerow(["path", "label"])
-        for index, wave in enumerate(waves):
-            relative = Path(f"{index:0{digits}d}.wav")
-            label = ""
+        rows = []
+        for offset, wave in enumerate(waves):
+            relative, label = Path(f"{first + offset:0{width}d}.wav"), ""
             if labels is not None:
-                value = int(labels[index])
-                label = info.class_names[value] if value < len(info.class_names) else str(value)
-                relative = Path(names[value] if value < len(names) else f"class_{value}") / relative
+                value = int(labels[offset])
+                label = info.class_names[value] if value < len(info.class_names) else f"class_{value}"
+                relative = folder_name(label) / relative
             write_wav(folder / relative, wave, rate)
-            table.writerow([relative.as_posix(), label])
-        write_text_atomic(folder / "manifest.csv", rows.getvalue())
+            rows.append({"path": relative.as_posix(), "label": label})
+        return rows
 
+    @staticmethod
+    def finish_export(folder: Path, rows: list[dict], info: DataInfo, fmt: str) -> None:
+        """`manifest.csv`: one `path,label` line per WAV, paths relative to the folder."""
+        text = io.StringIO()
+        table = csv.writer(text, lineterminator="\n")
+        table.writerow(["path", "label"])
+        table.writerows([row["path"], row["label"]] for row in rows)
+        write_text_atomic(folder / "manifest.csv", text.getvalue())

@@ -102,3 +102,26 @@ def folder_name(label: str) -> str:
     """A class name as a folder name that is valid on every OS: 'T-shirt/top' -> 'T-shirt_top' (spaces stay)."""
     safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", label).strip(" .")
     return safe or "class"
+
+
+def index_width(count: int) -> int:
+    """Digits of the zero-padded example numbers of an export of `count` examples (at least 5: 00000.png)."""
+    return max(5, len(str(max(count - 1, 0))))
+
+
+def move_into_place(staging: Path, folder: Path) -> None:
+    """Rename the finished `staging` folder onto `folder`. An existing `folder` (empty, or being overwritten) is
+    moved aside first and deleted only once the new one is in place, so `folder` is never half of either."""
+    staging, folder = Path(staging), Path(folder)
+    os.chmod(staging, 0o777 & ~_UMASK)
+    if not folder.exists():
+        os.replace(staging, folder)
+        return
+    old = folder.with_name(f".{folder.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(folder, old)
+    os.replace(staging, folder)
+    if old.is_dir():
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        old.unlink(missing_ok=True)  # --overwrite of a file that stood where the folder goes

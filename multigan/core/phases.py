@@ -49,6 +49,9 @@ class GANModel(nn.Module, metaclass=ABCMeta):
     Config: ClassVar[type]
     modality: ClassVar[str]
     ema_network: ClassVar[str | None] = "generator"  # the network whose EMA copy samples, if train.ema > 0
+    # keyword arguments `sample` takes beyond the contract's, e.g. ("truncation",) or ("temperature",); `multigan
+    # sample --truncation/--temperature` is refused for a model that does not list the option
+    sampling_options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any, info: DataInfo):
         super().__init__()
@@ -113,3 +116,13 @@ class Modality(Protocol):
 
     def save_examples(self, samples: Batch, folder: Path, info: DataInfo) -> list[Path]:
         """One file per example, in a layout a downstream loader reads (ImageFolder, WAV + CSV, JSONL)."""
+
+    # export_formats: tuple[str, ...] -- the layouts `multigan sample --format` accepts, the default first
+
+    def write_batch(self, samples: Batch, folder: Path, info: DataInfo, first: int, width: int,
+                    fmt: str) -> list[dict[str, Any]]:
+        """Write one batch of an export into `folder` (examples numbered from `first`, zero-padded to `width`
+        digits) and return one JSON-able row per example; the rows of all batches come back to `finish_export`."""
+
+    def finish_export(self, folder: Path, rows: list[dict[str, Any]], info: DataInfo, fmt: str) -> None:
+        """Close an export whose batches are all written: manifest.csv for audio, the one text file for text."""

@@ -45,6 +45,7 @@ class DCGANConfig:
 class DCGAN(GANModel):
     Config = DCGANConfig
     modality = "image"
+    sampling_options = ("truncation",)
 
     def __init__(self, config: DCGANConfig, info: DataInfo):
         super().__init__(config, info)
@@ -85,9 +86,16 @@ class DCGAN(GANModel):
             Phase("G", ("generator",), "generator", uses_data=relativistic),
         ]
 
-    def _noise(self, n: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor | None]:
+    def _noise(self, n: int, generator: torch.Generator | None = None,
+               truncation: float | None = None) -> tuple[Tensor, Tensor | None]:
         device = self.device
         z = torch.randn(n, self.config.latent_dim, device=device, generator=generator)  # (B, latent)
+        if truncation is not None:
+            # truncation trick (Brock et al. 2019): redraw every |z_i| > T until all lie in [-T, T]
+            outside = z.abs() > truncation
+            while outside.any():
+                z[outside] = torch.randn(int(outside.sum()), device=device, generator=generator)
+                outside = z.abs() > truncation
         labels = None
         if self.num_classes:
             labels = torch.randint(self.num_classes, (n,), device=device, generator=generator)  # (B,)
@@ -130,8 +138,9 @@ class DCGAN(GANModel):
         return self.adversarial.generator(d_fake, d_real), {}
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None) -> Batch:
-        z, labels = self._noise(n, generator)
+    def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None,
+               truncation: float | None = None) -> Batch:
+        z, labels = self._noise(n, generator, truncation)
         if self.num_classes:
             # class-ordered rows make preview grids readable: 0 1 2 ... 9 0 1 ...
             labels = condition if condition is not None else torch.arange(n, device=self.device) % self.num_classes

@@ -15,7 +15,7 @@ from PIL import Image
 from torch import Tensor
 from torchvision.utils import make_grid
 
-from multigan.core.files import OutputExistsError, atomic_path, folder_name, staged_folder  # noqa: F401
+from multigan.core.files import OutputExistsError, atomic_path, folder_name, index_width, staged_folder  # noqa: F401
 from multigan.core.phases import Batch, DataInfo
 from multigan.registry import MODALITIES
 
@@ -56,6 +56,10 @@ def image_grid(samples: Batch, info: DataInfo) -> Tensor:
     return grid[:1] if images.shape[1] == 1 else grid  # make_grid expands 1 channel to 3
 
 
+def class_name(info: DataInfo, label: int) -> str:
+    return info.class_names[label] if label < len(info.class_names) else f"class_{label}"
+
+
 def write_png(image: Tensor, path: Path) -> None:
     """(C, H, W) uint8 -> PNG at `path`, atomically."""
     array = image.permute(1, 2, 0).numpy()  # (H, W, C)
@@ -83,13 +87,36 @@ class ImageModality:
         """Add the sample grid to a `torch.utils.tensorboard.SummaryWriter` as an image."""
         writer.add_image(tag, image_grid(samples, info), global_step=step, dataformats="CHW")
 
+    export_formats = ("png",)
+
     @classmethod
     def save_examples(cls, samples: Batch, folder: Path, info: DataInfo) -> Path:
         """One PNG per sample: `folder/<class name>/<index>.png` when labelled, `folder/<index>.png` when not
         (both layouts `image_folder` reads). Built in a temporary sibling folder, then renamed into place."""
         with staged_folder(folder) as staging:
-            cls._write_examples(samples, staging, info)
+            rows = cls.write_batch(samples, staging, info, 0, index_width(len(samples["image"])), "png")
+            cls.finish_export(staging, rows, info, "png")
         return Path(folder)
+
+    @staticmethod
+    def write_batch(samples: Batch, folder: Path, info: DataInfo, first: int, width: int, fmt: str) -> list[dict]:
+        """PNGs `folder/<class folder>/<first + i>.png` (a torchvision ImageFolder tree) or `folder/<i>.png`;
+        one {"path", "label"} row each."""
+        images = to_uint8(samples["image"])  # (N, C, H, W)
+        labels = samples.get("label")
+        rows = []
+        for offset, image in enumerate(images):
+            relative, label = Path(f"{first + offset:0{width}d}.png"), None
+            if labels is not None:
+                label = class_name(info, int(labels[offset]))
+                relative = folder_name(label) / relative
+            write_png(image, folder / relative)
+            rows.append({"path": relative.as_posix(), "label": label})
+        return rows
+
+    @staticmethod
+    def finish_export(folder: Path, rows: list[dict], info: DataInfo, fmt: str) -> None:
+        """Nothing to add: the folder tree is the index."""
 
     @staticmethod
     def translate_folder(model, folder: Path, out: Path, direction: str | None, manifest: dict) -> dict:
@@ -97,17 +124,3 @@ class ImageModality:
         from multigan.images.translate import translate_folder  # translate.py builds on this module
 
         return translate_folder(model, folder, out, direction, manifest)
-
-    @staticmethod
-    def _write_examples(samples: Batch, folder: Path, info: DataInfo) -> None:
-        images = to_uint8(samples["image"])  # (N, C, H, W)
-        labels = samples.get("label")
-        digits = max(5, len(str(len(images) - 1)))
-        names = [folder_name(name) for name in info.class_names]
-        for index, image in enumerate(images):
-            if labels is None:
-                subfolder = folder
-            else:
-                label = int(labels[index])
-                subfolder = folder / (names[label] if label < len(names) else f"class_{label}")
-            write_png(image, subfolder / f"{index:0{digits}d}.png")

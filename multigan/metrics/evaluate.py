@@ -10,12 +10,14 @@ from multigan.registry import METRICS
 
 
 @torch.no_grad()
-def generate(model: GANModel, n: int, seed: int, batch_size: int) -> Batch:
-    """`n` samples in batches, concatenated on the CPU; deterministic for a given seed."""
+def generate(model: GANModel, n: int, seed: int, batch_size: int, **sampling: float) -> Batch:
+    """`n` samples in batches, concatenated on the CPU; deterministic for a given seed. `sampling`: the extra
+    arguments the model lists in `sampling_options` (truncation, temperature)."""
     generator = torch.Generator(model.device).manual_seed(seed)
     parts: list[Batch] = []
     for start in range(0, n, batch_size):
-        parts.append({k: v.cpu() for k, v in model.sample(min(batch_size, n - start), generator).items()})
+        batch = model.sample(min(batch_size, n - start), generator, **sampling)
+        parts.append({k: v.cpu() for k, v in batch.items()})
     return {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
 
 

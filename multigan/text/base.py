@@ -36,6 +36,7 @@ class TrainingFlags(nn.Module):
 
 class TextGAN(GANModel):
     modality = "text"
+    sampling_options = ("temperature",)
 
     def __init__(self, config, info: DataInfo):
         super().__init__(config, info)
@@ -102,8 +103,10 @@ class TextGAN(GANModel):
         with evaluating(self.generator):
             return generate(self.generator, n, self.max_len, self.bos_id, device=self.device)
 
-    def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None) -> Batch:
-        return {"tokens": generate(self.generator, n, self.max_len, self.bos_id, generator, self.device)}
+    def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None,
+               temperature: float = 1.0) -> Batch:
+        tokens = generate(self.generator, n, self.max_len, self.bos_id, generator, self.device, temperature)
+        return {"tokens": tokens}
 
 
 @contextmanager

@@ -174,31 +174,36 @@ def categorical(logits: Tensor, generator: torch.Generator | None = None) -> Ten
 
 
 def sample_step(policy: Policy, token: Tensor, state: State | None,
-                generator: torch.Generator | None = None) -> tuple[Tensor, State]:
-    """One free-running step of N rows: the next tokens (N,) drawn from the policy, and the new state. On a CPU the
-    rows go through in chunks, so each chunk's logits (256 x V) stay in cache from the output layer to the draw
-    (2x faster for rollouts' ~20k rows); on a GPU all rows go at once. Same draws either way."""
+                generator: torch.Generator | None = None, temperature: float = 1.0) -> tuple[Tensor, State]:
+    """One free-running step of N rows: the next tokens (N,) drawn from softmax(logits / temperature), and the new
+    state. On a CPU the rows go through in chunks, so each chunk's logits (256 x V) stay in cache from the output
+    layer to the draw (2x faster for rollouts' ~20k rows); on a GPU all rows go at once. Same draws either way."""
     u = torch.rand(len(token), 1, generator=generator, device=token.device)
     if token.is_cuda or len(token) <= CPU_CHUNK_ROWS:
         logits, state = policy.step(token, state)
-        return _invert_cdf(logits, u)[:, 0], state
+        return _invert_cdf(_tempered(logits, temperature), u)[:, 0], state
     tokens, states = [], []
     for start in range(0, len(token), CPU_CHUNK_ROWS):
         rows = slice(start, start + CPU_CHUNK_ROWS)
         logits, part = policy.step(token[rows], None if state is None else policy.select_state(state, rows))
-        tokens.append(_invert_cdf(logits, u[rows])[:, 0])
+        tokens.append(_invert_cdf(_tempered(logits, temperature), u[rows])[:, 0])
         states.append(part)
     return torch.cat(tokens), policy.concat_states(states)
 
 
+def _tempered(logits: Tensor, temperature: float) -> Tensor:
+    # T < 1 sharpens the distribution towards the likeliest tokens, T > 1 flattens it; T = 1 is the model's own
+    return logits if temperature == 1.0 else logits.float() / temperature
+
+
 @torch.no_grad()
 def generate(policy: Policy, n: int, length: int, bos_id: int, generator: torch.Generator | None = None,
-             device: torch.device | None = None) -> Tensor:
-    """`n` free-running sequences (n, length) drawn from `policy`."""
+             device: torch.device | None = None, temperature: float = 1.0) -> Tensor:
+    """`n` free-running sequences (n, length) drawn from `policy` at `temperature`."""
     token = torch.full((n,), bos_id, dtype=torch.long, device=device)
     state, out = None, []
     for _ in range(length):
-        token, state = sample_step(policy, token, state, generator)
+        token, state = sample_step(policy, token, state, generator, temperature)
         out.append(token)
     return torch.stack(out, dim=1)
 

@@ -45,10 +45,12 @@ def test_log_samples_adds_text_to_tensorboard():
     assert (tag, step) == ("samples", 7) and text.splitlines() == ["    w0 w1", "    w2 w2 w3 w0 w1 w2"]
 
 
-def test_save_examples_writes_text_and_jsonl_and_refuses_a_full_folder(tmp_path):
+def test_save_examples_writes_text_or_jsonl_and_refuses_a_full_folder(tmp_path):
     folder = TextModality.save_examples(SAMPLES, tmp_path / "export", text_info())
+    assert [p.name for p in folder.iterdir()] == ["samples.txt"]
     assert (folder / "samples.txt").read_text(encoding="utf-8").splitlines() == ["w0 w1", "w2 w2 w3 w0 w1 w2"]
-    first = json.loads((folder / "samples.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    assert first == {"index": 0, "text": "w0 w1", "tokens": [4, 5, 2, 0, 0, 0]}
+    folder = TextModality.save_examples(SAMPLES, tmp_path / "jsonl", text_info(), fmt="jsonl")
+    records = [json.loads(line) for line in (folder / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert records == [{"text": "w0 w1", "label": None}, {"text": "w2 w2 w3 w0 w1 w2", "label": None}]
     with pytest.raises(OutputExistsError):
         TextModality.save_examples(SAMPLES, folder, text_info())
