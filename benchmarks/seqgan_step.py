@@ -13,6 +13,10 @@ every completion (19 x 16 x 64 = 19,456 sequences + the 64 samples), G's forward
 Networks have the oracle recipe's shapes (V=5000, LSTM 32/32, D filters 1..20 x 1720) and seed-0 weights (speed
 does not depend on their values); with --oracle the generator starts as the oracle LSTM (a pre-trained G's stand-in).
 Also printed: the two parts timed apart (rollouts, rewards) and the max |reward difference| of the two paths.
+
+    --textgan DIR   also time TextGAN-PyTorch's SeqGAN adversarial step (instructor/oracle_data/seqgan_instructor.py
+                    adv_train_generator with g_step=1, without its metrics), importing its modules from an unpacked
+                    copy of williamSYSU/TextGAN-PyTorch at DIR with the oracle settings (CPU; nothing is copied here)
 """
 from __future__ import annotations
 
@@ -92,6 +96,38 @@ def pg_step(model: SeqGAN, optimizer, plain: bool, times: dict) -> None:
     times.setdefault("step", []).append(time.perf_counter() - start)
 
 
+def textgan_step_seconds(folder: str, repeats: int) -> float:
+    """Median seconds of TextGAN-PyTorch's SeqGAN generator step: sample 64, 16 x 20 MC rollouts + D each, PG loss,
+    Adam step (its own code, its own networks at the oracle shapes: G 32/32, D emb 64, filters 1..20)."""
+    import sys
+    sys.path.insert(0, str(Path(folder).resolve()))
+    import config as cfg  # TextGAN-PyTorch's module-level settings; the oracle's are its defaults
+    cfg.CUDA = False
+    from models.SeqGAN_D import SeqGAN_D
+    from models.SeqGAN_G import SeqGAN_G
+    from utils import rollout as textgan_rollout
+    from utils.data_loader import GenDataIter
+
+    torch.manual_seed(0)
+    gen = SeqGAN_G(cfg.gen_embed_dim, cfg.gen_hidden_dim, cfg.vocab_size, cfg.max_seq_len, cfg.padding_idx)
+    dis = SeqGAN_D(cfg.dis_embed_dim, cfg.vocab_size, cfg.padding_idx)
+    optimizer = torch.optim.Adam(gen.parameters(), lr=cfg.gen_lr)  # its gen_adv_opt
+    times = []
+    for _ in range(repeats + 1):  # the first is a warm-up
+        start = time.perf_counter()
+        rollout_func = textgan_rollout.ROLLOUT(gen, False)  # as adv_train_generator, once per call
+        inp, target = GenDataIter.prepare(gen.sample(cfg.batch_size, cfg.batch_size))
+        rewards = rollout_func.get_reward(target, cfg.rollout_num, dis)
+        loss = gen.batchPGLoss(inp, target, rewards)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        times.append(time.perf_counter() - start)
+    print(f"  TextGAN-PyTorch settings: B={cfg.batch_size}, L={cfg.max_seq_len}, V={cfg.vocab_size}, "
+          f"{cfg.rollout_num} rollouts, G {cfg.gen_embed_dim}/{cfg.gen_hidden_dim}, D emb {cfg.dis_embed_dim}")
+    return statistics.median(times[1:])
+
+
 def build(device: torch.device, oracle: bool) -> SeqGAN:
     torch.manual_seed(0)
     info = DataInfo("text", (20,), extra={"vocab": [str(i) for i in range(5000)], "bos_id": 0, "eos_id": None})
@@ -111,6 +147,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3, help="steps per path (interleaved), after one warm-up each")
     parser.add_argument("--oracle", action="store_true", help="start G from the oracle LSTM (needs MULTIGAN_DATA)")
+    parser.add_argument("--textgan", metavar="DIR", help="an unpacked TextGAN-PyTorch to time side by side (CPU)")
     args = parser.parse_args()
     device = torch.device(args.device)
     model = build(device, args.oracle)
@@ -139,6 +176,9 @@ def main() -> None:
     print(f"  speed-up x{median['before']['step'] / median['after']['step']:.2f} "
           f"(rollouts x{median['before']['rollouts'] / median['after']['rollouts']:.2f}, "
           f"rewards x{median['before']['rewards'] / median['after']['rewards']:.2f}), median of {args.repeats}")
+    if args.textgan:
+        theirs = textgan_step_seconds(args.textgan, args.repeats)
+        print(f"  TextGAN-PyTorch {theirs:7.2f} s/step   -> after is x{theirs / median['after']['step']:.2f} faster")
 
 
 if __name__ == "__main__":
