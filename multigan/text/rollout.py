@@ -8,7 +8,8 @@ step t the R*B rows of prefix length t branch off it — the prefix is never rec
 R*B*L*(L-1)/2 row-steps in L calls, against R*(L-1) full passes of L steps for a loop over prefixes.
 
 The reward of token t is the mean over rollouts of D's P(real) of the completed sequences (the full sequence's
-own P(real) for t = L), as in Yu et al. 2017, eq. 4.
+own P(real) for t = L), as in Yu et al. 2017, eq. 4. A CNN discriminator scores them without re-convolving the
+prefixes they share (rewards.py).
 """
 from __future__ import annotations
 
