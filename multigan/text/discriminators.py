@@ -67,17 +67,22 @@ class CNNDiscriminator(nn.Module):
             return F.embedding(x, self.embedding)
         return x @ self.embedding
 
-    def features(self, x: Tensor) -> Tensor:
+    def pool(self, x: Tensor) -> Tensor:
+        """Max-over-time of every filter's ReLU activations (B*R, F), filters in `convs` order."""
         emb = self.embed(x)  # (B, L, E*R)
         batch, length = emb.shape[:2]
         emb = emb.view(batch, length, self.num_rep, self.embed_dim).permute(0, 2, 3, 1)  # (B, R, E, L)
         emb = emb.reshape(batch * self.num_rep, self.embed_dim, length)  # every representation, shared filters
-        pooled = [F.relu(conv(emb)).amax(dim=-1) for conv in self.convs]  # max over time: (B*R, n_k) each
-        return self.dropout(self.highway(torch.cat(pooled, dim=1)))  # (B*R, F)
+        return torch.cat([F.relu(conv(emb)).amax(dim=-1) for conv in self.convs], dim=1)  # (B*R, F)
+
+    def head(self, pooled: Tensor) -> Tensor:
+        """Pooled features (N, F) -> logits (N, num_outputs): highway, dropout (off in eval mode), hidden, output.
+        The shared-prefix rewards (rewards.py) call this on features pooled their own way."""
+        return self.output(self.hidden(self.dropout(self.highway(pooled))))
 
     def forward(self, x: Tensor) -> Tensor:
         """Logits (B*R, num_outputs): SeqGAN's 2-class scores (R = 1), or RelGAN's one logit per representation."""
-        return self.output(self.hidden(self.features(x)))
+        return self.head(self.pool(x))
 
     def l2_penalty(self) -> Tensor:
         """SeqGAN's L2 term, tf.nn.l2_loss (sum of squares / 2) of the output layer's weight and bias."""

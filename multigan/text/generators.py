@@ -69,8 +69,18 @@ class LSTMGenerator(nn.Module):
         return self.output(hidden)  # (B, T, V)
 
     def step(self, token: Tensor, state: State | None) -> tuple[Tensor, State]:
+        hidden, state = self.advance(token, state)
+        return self.head(hidden), state
+
+    def advance(self, token: Tensor, state: State | None) -> tuple[Tensor, State]:
+        """`step` without the output layer: the top layer's output (N, H) and the new state; sample_step advances
+        all rows at once with it and chunks only the (N, V) output layer."""
         hidden, (h, c) = self.lstm(self.embedding(token)[:, None], state)  # h, c: (layers, N, H)
-        return self.output(hidden[:, 0]), (h, c)
+        return hidden[:, 0], (h, c)
+
+    def head(self, hidden: Tensor) -> Tensor:
+        """Next-token logits (N, V) from `advance`'s output (N, H)."""
+        return self.output(hidden)
 
     def select_state(self, state: State, index: Tensor | slice) -> State:
         return tuple(s[:, index] for s in state)
@@ -149,12 +159,12 @@ def teacher_inputs(tokens: Tensor, bos_id: int) -> Tensor:
     return torch.cat([bos, tokens[:, :-1]], dim=1)
 
 
-CPU_CHUNK_ROWS = 256  # rows sampled together on a CPU: 256 x V floats stay in cache through softmax, cumsum, search
+CPU_CHUNK_ROWS = 256  # rows sampled together on a CPU: 256 x V floats stay in cache through softmax and search
 
 
 def sample_tokens(logits: Tensor, k: int = 1, generator: torch.Generator | None = None) -> Tensor:
-    """`k` independent draws per row of softmax(logits) (N, V) -> (N, k), by inverting the cumulative distribution:
-    4x faster than torch.multinomial on a CPU. The uniforms are drawn first, so the result does not depend on the
+    """`k` independent draws per row of softmax(logits) (N, V) -> (N, k), by inverting the cumulative distribution
+    (4x faster than torch.multinomial on a CPU). The uniforms are drawn first, so the result does not depend on the
     CPU's chunking; on a GPU all rows go at once."""
     u = torch.rand(len(logits), k, generator=generator, device=logits.device)
     if logits.is_cuda:
@@ -163,6 +173,41 @@ def sample_tokens(logits: Tensor, k: int = 1, generator: torch.Generator | None 
 
 
 def _invert_cdf(logits: Tensor, u: Tensor) -> Tensor:
+    """Token (n, k) = the first v with C_v > u * C_V, C the cumulative sum of softmax(logits) (n, V), found in two
+    levels: the block of tokens from the block sums' cumulative sum, then the token inside that block. The same
+    rule as `_invert_cdf_reference` (one sequential cumsum over V, the slowest part of a draw) with V / b + b
+    sequential additions per draw; the two agree except where u * C_V falls within rounding of a boundary."""
+    probs = torch.softmax(logits.detach().float(), dim=-1)  # (n, V); a draw has no gradient
+    rows, vocab = probs.shape
+    size = _block_size(vocab)
+    if vocab % size:  # padding tokens weigh 0
+        probs = torch.nn.functional.pad(probs, (0, size - vocab % size))
+    blocks = probs.view(rows, -1, size)  # (n, V / b, b)
+    block_cdf = blocks.sum(dim=2).cumsum_(dim=1)  # (n, V / b)
+    target = u * block_cdf[:, -1:]  # (n, k)
+    block = _first_above(block_cdf, target)  # (n, k)
+    below = torch.nn.functional.pad(block_cdf, (1, 0)).gather(1, block)  # C just before the block (n, k)
+    inner = blocks[torch.arange(rows, device=probs.device)[:, None], block].cumsum_(dim=2)  # (n, k, b)
+    offset = _first_above(inner, (target - below)[..., None])[..., 0]
+    return block * size + offset
+
+
+def _block_size(vocab: int) -> int:
+    """A divisor of V near sqrt(V) * 1.5 (no padding), else 64 (V=5000: 100)."""
+    return next((d for d in range(64, 129) if vocab % d == 0), None) or next(
+        (d for d in range(63, 31, -1) if vocab % d == 0), 64)
+
+
+def _first_above(cdf: Tensor, target: Tensor) -> Tensor:
+    """Index of the first entry of `cdf` (..., m) above `target` (..., k); right=True never picks a token of weight
+    0. Where rounding puts the target at or above the total, the last entry of positive weight."""
+    index = torch.searchsorted(cdf, target, right=True)
+    return torch.minimum(index, torch.searchsorted(cdf, cdf[..., -1:].contiguous()))
+
+
+def _invert_cdf_reference(logits: Tensor, u: Tensor) -> Tensor:
+    """The one-level inverse CDF (softmax, cumsum over V, search): the definition `_invert_cdf` is tested
+    against, and the sampler of benchmarks/seqgan_step.py's "before"."""
     cdf = torch.softmax(logits.float(), dim=-1).cumsum_(dim=-1)  # (n, V), in place
     # right=True never picks a token of zero probability; the clamp guards u * total rounding up to total
     return torch.searchsorted(cdf, u * cdf[:, -1:], right=True).clamp_max_(cdf.shape[-1] - 1)
@@ -177,11 +222,17 @@ def sample_step(policy: Policy, token: Tensor, state: State | None,
                 generator: torch.Generator | None = None, temperature: float = 1.0) -> tuple[Tensor, State]:
     """One free-running step of N rows: the next tokens (N,) drawn from softmax(logits / temperature), and the new
     state. On a CPU the rows go through in chunks, so each chunk's logits (256 x V) stay in cache from the output
-    layer to the draw (2x faster for rollouts' ~20k rows); on a GPU all rows go at once. Same draws either way."""
+    layer to the draw (2x faster for rollouts' ~20k rows); a policy with `advance`/`head` (the LSTM) advances all
+    rows in one call and only its output layer is chunked. On a GPU all rows go at once. Same draws either way."""
     u = torch.rand(len(token), 1, generator=generator, device=token.device)
     if token.is_cuda or len(token) <= CPU_CHUNK_ROWS:
         logits, state = policy.step(token, state)
         return _invert_cdf(_tempered(logits, temperature), u)[:, 0], state
+    if hasattr(policy, "advance"):
+        hidden, state = policy.advance(token, state)  # (N, H)
+        tokens = [_invert_cdf(_tempered(policy.head(part), temperature), v)[:, 0]
+                  for part, v in zip(hidden.split(CPU_CHUNK_ROWS), u.split(CPU_CHUNK_ROWS))]
+        return torch.cat(tokens), state
     tokens, states = [], []
     for start in range(0, len(token), CPU_CHUNK_ROWS):
         rows = slice(start, start + CPU_CHUNK_ROWS)

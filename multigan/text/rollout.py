@@ -8,7 +8,8 @@ step t the R*B rows of prefix length t branch off it — the prefix is never rec
 R*B*L*(L-1)/2 row-steps in L calls, against R*(L-1) full passes of L steps for a loop over prefixes.
 
 The reward of token t is the mean over rollouts of D's P(real) of the completed sequences (the full sequence's
-own P(real) for t = L), as in Yu et al. 2017, eq. 4.
+own P(real) for t = L), as in Yu et al. 2017, eq. 4. A CNN discriminator scores them without re-convolving the
+prefixes they share (rewards.py).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from torch import Tensor
 
 from multigan.text.discriminators import CNNDiscriminator
 from multigan.text.generators import Policy, sample_step, sample_tokens
+from multigan.text.rewards import shared_prefix_rewards, supports_shared_prefix
 
 
 @torch.no_grad()
@@ -68,8 +70,13 @@ def rollout_loop(policy: Policy, tokens: Tensor, num_rollouts: int, bos_id: int,
 
 
 @torch.no_grad()
-def rollout_rewards(discriminator: CNNDiscriminator, completions: Tensor, tokens: Tensor) -> Tensor:
-    """Q (B, L): mean P(real) over rollouts for t < L, P(real) of the sequence itself at t = L."""
+def rollout_rewards(discriminator: CNNDiscriminator, completions: Tensor, tokens: Tensor,
+                    shared_prefix: bool = True) -> Tensor:
+    """Q (B, L): mean P(real) over rollouts for t < L, P(real) of the sequence itself at t = L. A CNN discriminator
+    on token ids is scored with the shared-prefix rewrite (rewards.py: same values to float rounding);
+    `shared_prefix=False`, or any other discriminator with `prob_real`, scores every completion in full."""
+    if shared_prefix and supports_shared_prefix(discriminator, tokens):
+        return shared_prefix_rewards(discriminator, completions, tokens)
     prefixes, num_rollouts, batch, length = completions.shape
     scores = discriminator.prob_real(completions.reshape(-1, length)).view(prefixes, num_rollouts, batch)
     final = discriminator.prob_real(tokens)  # (B,)

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+import multigan.text.generators as generators
 from multigan.text.generators import (
     GeneratorConfig,
     LSTMGenerator,
@@ -134,3 +135,25 @@ def test_relational_memory_shapes_and_gradients():
     assert logits.shape == (1, 3, 11)
     logits.sum().backward()
     assert all(p.grad is not None for p in policy.parameters())
+
+
+@pytest.mark.parametrize("vocab", [5000, 4999], ids=["blocks-of-100", "prime-padded"])
+def test_two_level_inverse_cdf_draws_what_the_one_level_one_draws(vocab):
+    """Same uniforms, same rule (first token whose cumulative probability exceeds u): identical tokens except where
+    u falls within float rounding of a boundary, which 16,384 draws over 5000 tokens essentially never hit."""
+    logits = 3 * torch.randn(256, vocab, generator=torch.Generator().manual_seed(0))
+    u = torch.rand(256, 64, generator=torch.Generator().manual_seed(1))
+    two_level = generators._invert_cdf(logits, u)
+    one_level = generators._invert_cdf_reference(logits, u)
+    assert two_level.shape == (256, 64) and two_level.max() < vocab
+    assert (two_level == one_level).float().mean() > 0.9995
+
+
+def test_two_level_inverse_cdf_never_draws_zero_probability_tokens():
+    logits = torch.full((3, 130), float("-inf"))
+    logits[0, [0, 5]] = 0.0  # only tokens 0 and 5: u near 1 must give 5, not a later zero-weight or padding token
+    logits[1, 129] = 1.0  # only the last token
+    logits[2, 64:66] = 0.0  # one block boundary inside the support
+    u = torch.tensor([[0.0, 0.4999, 0.5, 1 - 2**-24]] * 3)
+    drawn = generators._invert_cdf(logits, u)
+    assert drawn.tolist() == [[0, 0, 5, 5], [129] * 4, [64, 64, 65, 65]]
