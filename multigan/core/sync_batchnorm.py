@@ -30,7 +30,7 @@ class SyncBatchNorm(_BatchNorm):
         self._check_input_dim(input)
         dims = [0, *range(2, input.dim())]  # every dim but channels
         x = input.float()
-        count = torch.tensor([float(x.numel() // x.shape[1])], device=x.device)
+        count = x.new_full((1,), x.numel() // x.shape[1])  # a fill kernel, not a host-to-device copy
         # one all-reduce per layer: (2C + 1,) = [sum x, sum x^2, count] over every rank's examples
         local = torch.cat([x.sum(dims), (x * x).sum(dims), count])
         total = dist_fn.all_reduce(local)
