@@ -94,6 +94,7 @@ class Trainer:
         self.model, self.loader, self.config, self.run_dir = model, loader, config, run_dir
         self.save_preview, self.meta = save_preview, meta
         self.evaluator, self.eval_every, self.best_metric = evaluator, eval_every, best_metric
+        self.evaluating = broadcast_object(evaluator is not None)  # rank 0 alone holds the evaluator
         self.device = model.device
         check_amp(config.amp, self.device)
         self.main = is_main_process()  # rank 0: the one process that writes files
@@ -194,7 +195,7 @@ class Trainer:
                     self.save_preview(self._preview(), self.global_step, self.logger.writer)
         stage_every = self.stages[self.stage_index].eval_every
         due = (last or self.stage_step % stage_every == 0) if stage_every > 0 else self._due(self.eval_every, last)
-        if self.evaluator is not None and due:
+        if self.evaluating and due:
             self._evaluate()
         if self._due(cfg.checkpoint_every, last):
             self.save(ckpt.step_folder(self.run_dir / "checkpoints", self.global_step))

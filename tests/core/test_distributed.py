@@ -104,10 +104,12 @@ def test_two_processes_resume_exactly_and_on_one_process(runs, tmp_path):
     assert max_difference(networks(runs / "one"), networks(tmp_path / "on_one")) < 1e-5
 
 
-def test_seqgan_trains_under_two_processes(tmp_path, data_root):
-    stages = "[{name: pretrain_g, steps: 2}, {name: pretrain_d, steps: 2}, {name: adversarial, steps: 2}]"
+def test_seqgan_trains_and_evaluates_under_two_processes(tmp_path, data_root):
+    stages = ("[{name: pretrain_g, steps: 2}, {name: pretrain_d, steps: 2}, "
+              "{name: adversarial, steps: 2, eval_every: 1}]")
     overrides = ["data.n_samples=64", f"train.stages={stages}", "train.batch_size=8", "train.log_every=1",
-                 "train.sample_every=0", "train.checkpoint_every=0", "train.preview_samples=4", "eval.metrics=[]",
+                 "train.sample_every=0", "train.checkpoint_every=0", "train.preview_samples=4",
+                 "eval.metrics=[nll_oracle]", "eval.n_samples=16", "eval.batch_size=16", "eval.best=nll_oracle",
                  "model.num_rollouts=2", "model.d_steps=1", "model.generator.embed_dim=8",
                  "model.generator.hidden_dim=8", "model.discriminator.filter_sizes=[2,3]",
                  "model.discriminator.num_filters=[8,8]"]
@@ -115,6 +117,9 @@ def test_seqgan_trains_under_two_processes(tmp_path, data_root):
                    "--out", str(tmp_path / "run"), "--set", *overrides], processes=2)
     assert done.stdout.count("run finished") == 1
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if r["kind"] == "eval"] == [5, 6]  # rank 0 evaluates, the others wait
+    assert (tmp_path / "run" / "checkpoints" / "best").is_dir()  # kept by every rank's decision, written once
+    records = [r for r in records if r["kind"] == "train"]
     assert [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]
     losses = [v for r in records for k, v in r.items() if k.startswith("loss_")]
     assert len(losses) >= 6 and all(isinstance(v, float) and abs(v) < 1e6 for v in losses)
