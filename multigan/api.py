@@ -18,7 +18,7 @@ from multigan.core.distributed import (
 )
 from multigan.core.files import file_sha256, write_json_atomic, write_text_atomic
 from multigan.core.phases import DataInfo, GANModel
-from multigan.core.speed import check_amp, configure_threads
+from multigan.core.speed import check_amp, check_compiler, configure_threads
 from multigan.core.sync_batchnorm import convert_sync_batchnorm
 from multigan.core.trainer import Trainer
 from multigan.errors import UserError
@@ -66,6 +66,8 @@ def train(
     Under torchrun every process calls this; they join one process group and rank 0 writes the run folder."""
     device = select_device(config.train.device)
     check_launch(config.train.batch_size, config.train.amp, device)
+    if config.train.compile:
+        check_compiler(device)
     with process_group(device):
         configure_threads(config.train.threads, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
         return _train(config, data_root, out, resume, overwrite, progress, device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,21 @@ def fuse_optimizers(optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, t
     return out
 
 
-def compile_networks(networks: dict[str, nn.Module]) -> None:
+def check_compiler(device: torch.device) -> None:
+    """torch.compile's inductor needs a C++ compiler for CPU kernels and Triton for GPU kernels; without them it
+    fails at the first training step with a long trace, so say it before training starts."""
+    if device.type == "cuda":
+        try:
+            import triton  # noqa: F401
+        except ImportError:
+            raise LaunchError("train.compile: true needs the 'triton' package for GPU kernels; install it or set "
+                              "train.compile: false") from None
+    elif not any(shutil.which(c) for c in (os.environ.get("CXX", "g++"), "g++", "clang++", "c++")):
+        raise LaunchError("train.compile: true needs a C++ compiler (g++ or clang++) on the PATH for CPU kernels; "
+                          "install one or set train.compile: false")
+
+
+def compile_networks(networks: dict[str, nn.Module], device: torch.device) -> None:
     """torch.compile every network's forward in place (`Module.compile` does not wrap, so checkpoint keys stay).
 
     The trainer freezes a network with `requires_grad_(False)` while the other player trains. By default dynamo
@@ -71,6 +86,7 @@ def compile_networks(networks: dict[str, nn.Module]) -> None:
     Keeping those guards costs a few microseconds per call and makes each network compile one graph per phase."""
     import torch._dynamo.config
 
+    check_compiler(device)
     torch._dynamo.config.skip_tensor_guards_with_matching_dict_tags = False
     for net in networks.values():
         net.compile()

@@ -72,6 +72,8 @@ class TrainConfig:
 class NonFiniteLossError(UserError, RuntimeError):
     """A loss became NaN or inf; the run stopped and its last good checkpoint is kept."""
 
+    same_on_every_rank = True  # under torchrun every rank stops at the same check; rank 0 reports it
+
 
 log = logging.getLogger("multigan")
 Evaluator = Callable[[GANModel], dict[str, Any]]  # -> {name: MetricValue(value, higher_is_better, protocol)}
@@ -113,7 +115,7 @@ class Trainer:
         self._checked_step = 0  # losses were finite up to this step
         self._progress = progress and self.main
         if config.compile:
-            compile_networks(self.networks)
+            compile_networks(self.networks, self.device)
 
     # --- the loop ----------------------------------------------------------------------------------------------
     def fit(self) -> None:

@@ -108,3 +108,9 @@ def test_sync_batchnorm_is_plain_batchnorm_in_one_process_with_the_same_state_ke
     x = torch.randn(6, 2, 8, 8)
     torch.testing.assert_close(net(x), reference(x))
     torch.testing.assert_close(net[1].running_var, reference[1].running_var)
+
+
+def test_compile_without_a_cpu_compiler_is_one_line(capsys, monkeypatch):
+    monkeypatch.setattr(speed.shutil, "which", lambda name: None)
+    code, lines = run_cli(capsys, "train.compile=true", "train.device=cpu")
+    assert code == 1 and len(lines) == 1 and "needs a C++ compiler" in lines[0]
