@@ -114,3 +114,27 @@ def test_compile_without_a_cpu_compiler_is_one_line(capsys, monkeypatch):
     monkeypatch.setattr(speed.shutil, "which", lambda name: None)
     code, lines = run_cli(capsys, "train.compile=true", "train.device=cpu")
     assert code == 1 and len(lines) == 1 and "needs a C++ compiler" in lines[0]
+
+
+@pytest.mark.parametrize("grad_clip", [0.0, 0.5])
+def test_fp16_loss_scaling_takes_the_unscaled_step(grad_clip):
+    # The fp16 path (scale, unscale for clipping, scaler.step, update) on the CPU's GradScaler, without fp16
+    # autocast: power-of-two scaling is exact in fp32, so it must equal the plain update bit for bit.
+    from multigan.core.phases import Phase
+    from multigan.core.update import Updater
+
+    torch.manual_seed(0)
+    nets = [nn.Linear(4, 2), nn.Linear(4, 2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    updaters = [Updater({"g": net}, {"g": torch.optim.Adam(net.parameters(), lr=0.1)}, amp, grad_clip,
+                        torch.device("cpu")) for net, amp in zip(nets, ("none", "fp16"))]
+    assert set(updaters[1].scalers) == {"g"} and not updaters[0].scalers
+    phase = Phase("G", ("g",), "g")
+    x = torch.randn(8, 4)
+    for _ in range(3):
+        for net, updater in zip(nets, updaters):
+            updater.optimizers["g"].zero_grad()
+            updater.step(phase, net(x).square().mean())
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        assert torch.equal(a, b)
+    assert updaters[1].state_dict()["g"]["scale"] == 2.0**16
