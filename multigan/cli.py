@@ -89,10 +89,11 @@ def cmd_train(args: argparse.Namespace) -> None:
     except UserError as err:
         err.same_on_every_rank = True  # every rank reads the same recipe
         raise
-    if args.dry_run:
-        print(dump_yaml(config), end="")
-        return
     main_process = rank() == 0  # under torchrun, rank 0 alone talks
+    if args.dry_run:
+        if main_process:
+            print(dump_yaml(config), end="")
+        return
     if main_process:
         changed = non_defaults(config)
         print(f"{config.source}: {config.model_name} on {config.data_name}; non-default values:", file=sys.stderr)
