@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader
