@@ -19,7 +19,7 @@ import time
 import torch
 from torch import nn
 
-from multigan.core.distributed import autocast
+from multigan.core.speed import autocast
 from multigan.core.phases import DataInfo
 from multigan.images.cyclegan import CycleGAN, CycleGANConfig
 from multigan.images.pix2pix import Pix2Pix, Pix2PixConfig

@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
 from multigan import __version__, export
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader, cache_dir, resolve_data_root
-from multigan.core.distributed import preserved_rng, seed_everything, select_device
+from multigan.core.distributed import (
+    LaunchError, broadcast_object, is_main_process, preserved_rng, process_group, rank, rank_seed, seed_everything,
+    select_device, world_size,
+)
 from multigan.core.files import file_sha256, write_json_atomic, write_text_atomic
 from multigan.core.phases import Batch, DataInfo, GANModel
+from multigan.core.speed import check_amp, check_compiler, configure_threads
+from multigan.core.sync_batchnorm import convert_sync_batchnorm
 from multigan.core.trainer import Trainer
 from multigan.errors import UserError
 from multigan.metrics.base import EvalContext
@@ -57,7 +63,43 @@ def train(
     overwrite: bool = False,
     progress: bool = True,
 ) -> Path:
-    """Train `config` into a new run folder, or continue the run in `resume` from its latest checkpoint."""
+    """Train `config` into a new run folder, or continue the run in `resume` from its latest checkpoint.
+    Under torchrun every process calls this; they join one process group and rank 0 writes the run folder."""
+    device = select_device(config.train.device)
+    check_launch(config.train.batch_size, config.train.amp, device)
+    if config.train.compile:
+        check_compiler(device)
+    with process_group(device):
+        configure_threads(config.train.threads, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+        return _train(config, data_root, out, resume, overwrite, progress, device)
+
+
+def check_launch(batch_size: int, amp: str, device: torch.device) -> None:
+    """Settings that must fit the launch, checked on every rank before any process group exists."""
+    world = world_size()
+    if batch_size < 1 or batch_size % world:
+        raise LaunchError(f"train.batch_size is the global batch, split evenly across the {world} processes of "
+                          f"this launch: {batch_size} does not divide by {world}; use a multiple of {world}")
+    check_amp(amp, device)
+
+
+def on_main(fn: Callable[[], Any]) -> Any:
+    """`fn()` on rank 0 alone (e.g. creating the run folder); every rank gets its result or raises its error."""
+    result = error = None
+    if is_main_process():
+        try:
+            result = fn()
+        except UserError as err:
+            error = err
+    result, error = broadcast_object((result, error))
+    if error is not None:
+        error.same_on_every_rank = True  # rank 0 reports it; the other ranks exit quietly
+        raise error
+    return result
+
+
+def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | None, resume: str | Path | None,
+           overwrite: bool, progress: bool, device: torch.device) -> Path:
     if resume:
         run_dir, checkpoint = Path(resume), ckpt.latest_checkpoint(Path(resume))
         saved = ckpt.read_meta(checkpoint)["model"]
@@ -66,17 +108,21 @@ def train(
                 f"{checkpoint}: checkpoint of model '{saved}', but the recipe trains '{config.model_name}'"
             )
     else:
-        run_dir, checkpoint = run_folder(config, out, overwrite), None
-    device = select_device(config.train.device)
-    seed_everything(config.train.seed)
+        run_dir, checkpoint = on_main(lambda: run_folder(config, out, overwrite)), None
+    seed_everything(config.train.seed)  # every rank builds the same initial weights
     root = resolve_data_root(data_root)
     dataset = DATASETS.get(config.data_name)(config.data, root, "train")
     model = build_model(config, dataset.info, device)
-    loader = BatchLoader(dataset, config.train.batch_size, config.train.seed, device)
+    if world_size() > 1 and config.train.sync_batchnorm:
+        convert_sync_batchnorm(model)
+    loader = BatchLoader(dataset, config.train.batch_size, config.train.seed, device, rank(), world_size())
+    if rank() > 0:  # then each rank draws its own noise; rank 0 keeps the stream of a 1-process run
+        seed_everything(rank_seed(config.train.seed, rank()))
     modality = MODALITIES.get(dataset.info.modality)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "samples").mkdir(exist_ok=True)
-    write_text_atomic(run_dir / "config.yaml", dump_yaml(config))
+    if is_main_process():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "samples").mkdir(exist_ok=True)
+        write_text_atomic(run_dir / "config.yaml", dump_yaml(config))
 
     def save_preview(samples: dict[str, torch.Tensor], step: int, writer: Any) -> None:
         modality.save_samples(samples, run_dir / "samples" / f"step-{step:07d}{modality.preview_suffix}", dataset.info)
@@ -84,7 +130,7 @@ def train(
             modality.log_samples(writer, "samples", samples, step, dataset.info)
 
     evaluator = None
-    if config.eval.metrics:
+    if config.eval.metrics and is_main_process():  # rank 0 evaluates (see Trainer._evaluate)
         with preserved_rng():  # loading or training feature networks must not move the training RNG
             evaluator = Evaluator(config.eval, eval_context(config, dataset.info, root, device))
     meta = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ EPILOG = """examples:
   multigan train dcgan_digits                             train on the built-in digits (no files needed)
   multigan train recipes/dcgan_fashion.yaml --set train.steps=200 model.generator_width=32
   multigan train --resume runs/dcgan_fashion              continue a run from its last checkpoint
+  torchrun --nproc_per_node 4 -m multigan train dcgan_fashion   data-parallel: train.batch_size split in 4
   multigan sample runs/dcgan_fashion --n 1000 --out synthetic/   one PNG per sample + manifest.json
   multigan sample runs/dcgan_fashion --n 64 --out grid.png --grid
   multigan sample runs/wavegan_digits --n 500 --out wavs/         one WAV per sample + manifest.csv
@@ -101,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def rank() -> int:
+    """This process's rank under torchrun (0 otherwise), without importing torch."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from multigan import api
     from multigan.errors import UserError
@@ -109,16 +116,24 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.recipe is None and args.resume is None:
         raise UserError("multigan train needs a RECIPE (or --resume RUN); see `multigan recipes`")
     recipe = args.recipe or str(Path(args.resume) / "config.yaml")
-    config = load_recipe(recipe, args.overrides)
+    try:
+        config = load_recipe(recipe, args.overrides)
+    except UserError as err:
+        err.same_on_every_rank = True  # every rank reads the same recipe
+        raise
+    main_process = rank() == 0  # under torchrun, rank 0 alone talks
     if args.dry_run:
-        print(dump_yaml(config), end="")
+        if main_process:
+            print(dump_yaml(config), end="")
         return
-    changed = non_defaults(config)
-    print(f"{config.source}: {config.model_name} on {config.data_name}; non-default values:", file=sys.stderr)
-    for key, value in changed.items():
-        print(f"  {key} = {value}", file=sys.stderr)
+    if main_process:
+        changed = non_defaults(config)
+        print(f"{config.source}: {config.model_name} on {config.data_name}; non-default values:", file=sys.stderr)
+        for key, value in changed.items():
+            print(f"  {key} = {value}", file=sys.stderr)
     run_dir = api.train(config, args.data_root, args.out, args.resume, args.overwrite, progress=not args.quiet)
-    print(f"run finished: {run_dir} (samples in {run_dir / 'samples'}, checkpoints in {run_dir / 'checkpoints'})")
+    if main_process:
+        print(f"run finished: {run_dir} (samples in {run_dir / 'samples'}, checkpoints in {run_dir / 'checkpoints'})")
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
@@ -203,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         COMMANDS[args.command](args)
     except UserError as err:
-        print(f"multigan: error: {err}", file=sys.stderr)
+        if rank() == 0 or not getattr(err, "same_on_every_rank", False):  # torchrun: one line, not one per rank
+            print(f"multigan: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("multigan: interrupted; `multigan train --resume RUN` continues from the last checkpoint", file=sys.stderr)

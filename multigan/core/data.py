@@ -42,14 +42,27 @@ def resolve_data_root(explicit: str | os.PathLike | None = None) -> Path:
 
 class BatchLoader:
     """Endless shuffled batches with O(1) state: (epoch, position). Each epoch's permutation is drawn from a
-    generator seeded by (seed, epoch), so a resumed run sees exactly the batches an uninterrupted one would."""
+    generator seeded by (seed, epoch), so a resumed run sees exactly the batches an uninterrupted one would.
 
-    def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device | str = "cpu"):
+    Under torchrun (`world` processes) this is the DistributedSampler-equivalent: every rank draws the same
+    permutation and the same global batch of `batch_size` examples and keeps its contiguous slice of
+    `batch_size // world`; ranks see disjoint examples, each epoch reshuffles, and the sequence of global batches
+    does not depend on the number of processes (nor does the state, so resume works across world sizes)."""
+
+    def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device | str = "cpu",
+                 rank: int = 0, world: int = 1):
         n = len(dataset)
         if n == 0:
             raise DataError("the dataset is empty")
+        if not 0 <= rank < world:
+            raise ValueError(f"rank {rank} outside a world of {world}")
+        if n < world:
+            raise DataError(f"the dataset has {n} examples, fewer than the {world} processes that share it")
         self.dataset = dataset
-        self.batch_size = min(batch_size, n)  # a dataset smaller than a batch still trains
+        # a dataset smaller than a batch still trains (the global batch shrinks to a multiple of the world)
+        self.batch_size = batch_size if batch_size <= n else n - n % world
+        self.local_batch_size = self.batch_size // world
+        self.rank, self.world = rank, world
         self.seed = seed
         self.device = torch.device(device)
         self.epoch = 0
@@ -60,14 +73,18 @@ class BatchLoader:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
         return torch.randperm(len(self.dataset), generator=g)
 
-    def next_batch(self) -> Batch:
+    def next_index(self) -> Tensor:
+        """This rank's example indices (batch_size // world,) of the next global batch."""
         if self.position + self.batch_size > len(self._order):  # drop the ragged tail: all batches equal size
             self.epoch += 1
             self.position = 0
             self._order = self._permutation(self.epoch)
-        index = self._order[self.position : self.position + self.batch_size]
+        start = self.position + self.rank * self.local_batch_size
         self.position += self.batch_size
-        batch = self.dataset.gather(index)
+        return self._order[start : start + self.local_batch_size]
+
+    def next_batch(self) -> Batch:
+        batch = self.dataset.gather(self.next_index())
         non_blocking = self.device.type == "cuda"
         batch = {k: v.to(self.device, non_blocking=non_blocking) for k, v in batch.items()}
         augment = getattr(self.dataset, "augment", None)

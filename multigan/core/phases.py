@@ -57,7 +57,7 @@ class GANModel(nn.Module, metaclass=ABCMeta):
         super().__init__()
         self.config = config
         self.info = info
-        # train.batch_size, set by the trainer: phases with uses_data=False generate this many samples
+        # this rank's share of train.batch_size, set by the trainer: phases with uses_data=False generate this many
         self.batch_size = 64
 
     # --- required --------------------------------------------------------------------------------------------

@@ -3,9 +3,15 @@
 The model says which networks each phase trains and what the loss is (core/phases.py); this loop does the rest:
 freezing, zero_grad, autocast, backward, clipping, step, NaN checks, EMA, LR schedules, and the
 log / sample / eval / checkpoint cadence. Host syncs happen only at that cadence, never per step.
+
+Under torchrun every rank runs this loop on its shard of each global batch (core/data.py) and the phase's
+gradients are averaged across ranks before the step (core/update.py), so all ranks hold the same weights. Rank 0
+alone writes logs, previews, evaluations and checkpoints; collectives (NaN checks, log means, the RNG gather of a
+checkpoint) happen at the cadence, where every rank is at the same step.
 """
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -13,15 +19,20 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader
-from multigan.core.distributed import autocast, preserved_rng, rng_state, set_rng_state
+from multigan.core.distributed import (
+    any_rank, barrier, broadcast_module, broadcast_object, gather_objects, is_main_process, mean_over_ranks,
+    preserved_rng, restore_rank_rng, rng_state, world_size,
+)
 from multigan.core.ema import EMA
 from multigan.core.files import write_json_atomic
 from multigan.core.logging import DeviceScalars, RunLogger
 from multigan.core.phases import GANModel, Phase
+from multigan.core.speed import autocast, check_amp, compile_networks, fuse_optimizers
+from multigan.core.update import Updater
 from multigan.errors import UserError
 
 
@@ -36,12 +47,15 @@ class StageConfig:
 class TrainConfig:
     steps: int = 2000  # steps of the single "adversarial" stage, used when `stages` is empty
     stages: list[StageConfig] = field(default_factory=list)  # e.g. SeqGAN: pretrain_g, pretrain_d, adversarial
-    batch_size: int = 64
+    batch_size: int = 64  # global: split evenly across torchrun's processes (must divide by their number)
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
-    amp: str = "none"  # none | bf16
+    amp: str = "none"  # none | bf16 (autocast) | fp16 (autocast + loss scaling, CUDA only)
     channels_last: bool = False  # NHWC memory layout for 4-D inputs and conv weights (faster convs on GPU)
     compile: bool = False  # torch.compile every network
+    fused_adam: bool = True  # rebuild the models' Adam/AdamW with fused=True where the device has the kernel
+    sync_batchnorm: bool = True  # under torchrun, BatchNorm statistics over the global batch (core/sync_batchnorm)
+    threads: int = 0  # CPU intra-op threads; 0: OMP_NUM_THREADS if set, else the physical cores per process
     grad_clip: float = 0.0  # max global grad norm per phase; 0 disables
     ema: float = 0.0  # EMA decay of the generator's weights (e.g. 0.999); 0 disables
     ema_start: int = 0  # before this global step the EMA copy just follows the weights
@@ -58,7 +72,10 @@ class TrainConfig:
 class NonFiniteLossError(UserError, RuntimeError):
     """A loss became NaN or inf; the run stopped and its last good checkpoint is kept."""
 
+    same_on_every_rank = True  # under torchrun every rank stops at the same check; rank 0 reports it
 
+
+log = logging.getLogger("multigan")
 Evaluator = Callable[[GANModel], dict[str, Any]]  # -> {name: MetricValue(value, higher_is_better, protocol)}
 
 
@@ -79,27 +96,33 @@ class Trainer:
         self.model, self.loader, self.config, self.run_dir = model, loader, config, run_dir
         self.save_preview, self.meta = save_preview, meta
         self.evaluator, self.eval_every, self.best_metric = evaluator, eval_every, best_metric
+        self.evaluating = broadcast_object(evaluator is not None)  # rank 0 alone holds the evaluator
         self.device = model.device
-        model.batch_size = config.batch_size
+        check_amp(config.amp, self.device)
+        self.main = is_main_process()  # rank 0: the one process that writes files
+        model.batch_size = config.batch_size // world_size()  # phases without data generate this rank's share
         self.stages = config.stage_list()
         self.networks = model.networks()
-        self.optimizers = model.optimizers()
+        optimizers = model.optimizers()
+        self.optimizers = fuse_optimizers(optimizers) if config.fused_adam else optimizers
         self.schedulers = model.lr_schedulers(self.optimizers, sum(s.steps for s in self.stages))
+        self.updater = Updater(self.networks, self.optimizers, config.amp, config.grad_clip, self.device)
         self.ema = EMA(self.networks[model.ema_network], config.ema) if config.ema and model.ema_network else None
         self.stage_index = self.stage_step = self.global_step = 0
         self.best_value: float | None = None
         self._trainable: tuple[str, ...] | None = None
         self.scalars = DeviceScalars()
         self._checked_step = 0  # losses were finite up to this step
-        self._progress = progress
+        self._progress = progress and self.main
         if config.compile:
-            for net in self.networks.values():
-                net.compile()
+            compile_networks(self.networks, self.device)
 
     # --- the loop ----------------------------------------------------------------------------------------------
     def fit(self) -> None:
         total = sum(s.steps for s in self.stages)
-        self.logger = RunLogger(self.run_dir, total, self.global_step, progress=self._progress)
+        for net in self.networks.values():  # every rank starts from rank 0's weights, as DDP does
+            broadcast_module(net)
+        self.logger = RunLogger(self.run_dir, total, self.global_step, progress=self._progress, write=self.main)
         self._last_log_time, self._last_log_step = time.perf_counter(), self.global_step
         try:
             while self.stage_index < len(self.stages):
@@ -112,6 +135,7 @@ class Trainer:
                 self.stage_index, self.stage_step = self.stage_index + 1, 0
         finally:
             self.logger.close()
+        barrier()  # the files are complete when any rank returns
 
     def _train_step(self, stage: StageConfig, phases: list[Phase]) -> None:
         self.model.train()
@@ -134,16 +158,11 @@ class Trainer:
 
     def _run_phase(self, phase: Phase) -> None:
         self._set_trainable(phase.trains)
-        optimizer = self.optimizers[phase.optimizer]
-        optimizer.zero_grad(set_to_none=True)
+        self.optimizers[phase.optimizer].zero_grad(set_to_none=True)
         batch = self._prepare(self.loader.next_batch()) if phase.uses_data else {}
         with autocast(self.device, self.config.amp):
             loss, scalars = self.model.loss(phase.name, batch)
-        loss.backward()
-        if self.config.grad_clip > 0:
-            params = [p for name in phase.trains for p in self.networks[name].parameters()]
-            scalars = {**scalars, f"grad_norm_{phase.name}": nn.utils.clip_grad_norm_(params, self.config.grad_clip)}
-        optimizer.step()
+        scalars = {**scalars, **self.updater.step(phase, loss)}
         self.model.after_phase(phase.name)
         self.scalars.add(phase.name, loss, scalars)
 
@@ -173,19 +192,21 @@ class Trainer:
             self._flush_logs(stage)
         if self._due(cfg.sample_every, last):
             self._check_finite()
-            with self._sampling_weights():
-                self.save_preview(self._preview(), self.global_step, self.logger.writer)
+            if self.main:
+                with self._sampling_weights():
+                    self.save_preview(self._preview(), self.global_step, self.logger.writer)
         stage_every = self.stages[self.stage_index].eval_every
         due = (last or self.stage_step % stage_every == 0) if stage_every > 0 else self._due(self.eval_every, last)
-        if self.evaluator is not None and due:
+        if self.evaluating and due:
             self._evaluate()
         if self._due(cfg.checkpoint_every, last):
             self.save(ckpt.step_folder(self.run_dir / "checkpoints", self.global_step))
-            ckpt.prune_checkpoints(self.run_dir / "checkpoints", cfg.keep_checkpoints)
+            if self.main:
+                ckpt.prune_checkpoints(self.run_dir / "checkpoints", cfg.keep_checkpoints)
 
     def _flush_logs(self, stage: str) -> None:
         self._check_finite()
-        values = self.scalars.means()
+        values = mean_over_ranks(self.scalars.means(), self.device)  # every rank's losses, not rank 0's alone
         now = time.perf_counter()
         steps = self.global_step - self._last_log_step
         if steps > 0:
@@ -195,7 +216,8 @@ class Trainer:
 
     def _check_finite(self) -> None:
         bad = self.scalars.nonfinite_phases()
-        if bad:
+        if any_rank(bool(bad), self.device):  # every rank stops together, none waits at a collective
+            bad = bad or ["(on another rank)"]
             kept = ckpt.list_checkpoints(self.run_dir / "checkpoints")
             where = f"last good checkpoint: {kept[-1]}" if kept else "no checkpoint was written before it"
             steps = f"step {self.global_step}" if self.global_step - self._checked_step <= 1 else (
@@ -228,7 +250,16 @@ class Trainer:
         return {k: v.to(self.device) for k, v in preview_batch(self.config.preview_samples).items()}
 
     def _evaluate(self) -> None:
+        """Rank 0 generates and scores (the others wait at the next collective); the decision to keep a `best`
+        checkpoint is broadcast, since saving gathers every rank's RNG state."""
         self._check_finite()
+        better = False
+        if self.main:
+            better = self._evaluate_main()
+        if broadcast_object(better):
+            self.save(self.run_dir / "checkpoints" / "best")
+
+    def _evaluate_main(self) -> bool:
         with self._sampling_weights(), preserved_rng():
             results = self.evaluator(self.model)
         record = {"step": self.global_step, "metrics": {k: v.to_json() for k, v in results.items()}}
@@ -242,18 +273,25 @@ class Trainer:
             )
             if better:
                 self.best_value = best.value
-                self.save(self.run_dir / "checkpoints" / "best")
+                return True
+        return False
 
     # --- checkpoints -------------------------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
+        """Every rank calls this (its RNG state joins the checkpoint); rank 0 writes it."""
         self._check_finite()
+        rngs = gather_objects(rng_state())  # rank order; None off rank 0
+        if not self.main:
+            return
         networks = {name: net.state_dict() for name, net in self.networks.items()}
         if self.ema is not None:
             networks[f"ema:{self.model.ema_network}"] = self.ema.state_dict()
         state = {
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
             "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
-            "rng": rng_state(),
+            "rng": rngs[0],
+            "rng_ranks": rngs[1:],  # ranks 1.. of a torchrun launch
+            "scalers": self.updater.state_dict(),
             "loader": self.loader.state_dict(),
             "position": [self.stage_index, self.stage_step, self.global_step],
             "best_value": self.best_value,
@@ -276,5 +314,12 @@ class Trainer:
         self.loader.load_state_dict(state["loader"])
         self.stage_index, self.stage_step, self.global_step = (int(x) for x in state["position"])
         self.best_value = state["best_value"]
-        set_rng_state(state["rng"])
+        self.updater.load_state_dict(state.get("scalers", {}))
+        self._restore_rng(state, folder)
+
+    def _restore_rng(self, state: dict[str, Any], folder: Path) -> None:
+        saved = [state["rng"], *state.get("rng_ranks", [])]
+        if not restore_rank_rng(saved, self.config.seed + self.global_step) and self.main:
+            log.warning(f"{folder} was saved by {len(saved)} process(es) and resumes on {world_size()}: same "
+                        "weights, optimiser state and data order; the random streams of new ranks are reseeded")
 
