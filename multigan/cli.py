@@ -111,17 +111,20 @@ def rank() -> int:
 def cmd_train(args: argparse.Namespace) -> None:
     from multigan import api
     from multigan.errors import UserError
-    from multigan.recipe import dump_yaml, load_recipe, non_defaults
+    from multigan.recipe import dump_yaml, load_recipe, non_defaults, resolve_recipe
 
     if args.recipe is None and args.resume is None:
         raise UserError("multigan train needs a RECIPE (or --resume RUN); see `multigan recipes`")
     recipe = args.recipe or str(Path(args.resume) / "config.yaml")
+    main_process = rank() == 0  # under torchrun, rank 0 alone talks
     try:
-        config = load_recipe(recipe, args.overrides)
+        path, origin = resolve_recipe(recipe)
+        config = load_recipe(path, args.overrides)
     except UserError as err:
         err.same_on_every_rank = True  # every rank reads the same recipe
         raise
-    main_process = rank() == 0  # under torchrun, rank 0 alone talks
+    if main_process:
+        print(f"recipe: {path.resolve()} ({origin})", file=sys.stderr)  # ./recipes overrides the packaged ones
     if args.dry_run:
         if main_process:
             print(dump_yaml(config), end="")
@@ -194,9 +197,11 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_recipes(args: argparse.Namespace) -> None:
-    from multigan.recipe import list_recipes, recipe_description
+    from multigan.recipe import list_recipes, recipe_description, recipe_folders
 
     recipes = list_recipes()
+    for folder, origin in recipe_folders():
+        print(f"from {folder.resolve()} ({origin})", file=sys.stderr)
     width = max((len(p.stem) for p in recipes), default=0)
     for path in recipes:
         print(f"{path.stem:<{width}}  {recipe_description(path)}")

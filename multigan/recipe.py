@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib.resources
 import types
 import typing
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ from multigan.errors import UserError
 from multigan.registry import DATASETS, MODELS, RegistryError
 
 SECTIONS = ("model", "data", "train", "eval", "out")
-RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+SOURCE_RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"  # the repository's top-level recipes/
+LOCAL_RECIPES_DIR = Path("recipes")  # relative: the user's working directory, looked at on each call
 
 
 class RecipeError(UserError, ValueError):
@@ -62,21 +64,54 @@ class RunConfig:
         }
 
 
-def find_recipe(name_or_path: str) -> Path:
-    """A path, or a bare recipe name looked up in recipes/ (`dcgan_fashion` -> recipes/dcgan_fashion.yaml)."""
+def packaged_recipes_dir() -> Path | None:
+    """The recipes installed with multigan: recipes/ beside the source tree (a checkout or an editable install),
+    else the wheel's package data `multigan.recipes` (setup.py maps the top-level recipes/ folder to it)."""
+    if SOURCE_RECIPES_DIR.is_dir():  # checked first so a checkout on PYTHONPATH reads its own recipes
+        return SOURCE_RECIPES_DIR
+    try:
+        folder = importlib.resources.files("multigan.recipes")
+    except ModuleNotFoundError:
+        return None
+    return Path(str(folder)) if Path(str(folder)).is_dir() else None  # a zipped install has no real folder
+
+
+def recipe_folders() -> list[tuple[Path, str]]:
+    """(folder, how it was found), highest precedence first: ./recipes in the working directory, then packaged."""
+    folders = []
+    if LOCAL_RECIPES_DIR.is_dir():
+        folders.append((LOCAL_RECIPES_DIR, "./recipes in the working directory"))
+    packaged = packaged_recipes_dir()
+    if packaged is not None and not any(f.resolve() == packaged.resolve() for f, _ in folders):
+        folders.append((packaged, "shipped with multigan"))
+    return folders
+
+
+def resolve_recipe(name_or_path: str) -> tuple[Path, str]:
+    """(recipe file, where it came from): a path that exists wins, then NAME.yaml in ./recipes, then the packaged
+    recipe of that name (`dcgan_fashion` -> <package>/recipes/dcgan_fashion.yaml)."""
     path = Path(name_or_path)
     if path.is_file():
-        return path
-    for candidate in (Path("recipes") / f"{name_or_path}.yaml", RECIPES_DIR / f"{name_or_path}.yaml"):
+        return path, "the path given"
+    for folder, origin in recipe_folders():
+        candidate = folder / f"{name_or_path}.yaml"
         if candidate.is_file():
-            return candidate
+            return candidate, origin
     known = ", ".join(p.stem for p in list_recipes()) or "(none)"
     raise RecipeError(f"{name_or_path}: no such recipe file (recipes: {known})")
 
 
+def find_recipe(name_or_path: str) -> Path:
+    """The recipe file `resolve_recipe` picks."""
+    return resolve_recipe(name_or_path)[0]
+
+
 def list_recipes() -> list[Path]:
-    folder = Path("recipes") if Path("recipes").is_dir() else RECIPES_DIR
-    return sorted(folder.glob("*.yaml"))
+    """Every recipe by name: the packaged ones, each replaced by ./recipes/NAME.yaml where that exists."""
+    by_name: dict[str, Path] = {}
+    for folder, _ in reversed(recipe_folders()):
+        by_name.update({p.stem: p for p in folder.glob("*.yaml")})
+    return [by_name[name] for name in sorted(by_name)]
 
 
 def recipe_description(path: Path) -> str:

@@ -1,11 +1,13 @@
 """The images plug-in: datasets (IDX, ImageFolder, procedural digits, paired and unpaired folders), the models
-(DCGAN, pix2pix, CycleGAN, the template) and the image modality. Importing it registers everything it provides."""
+(DCGAN, the MLP vanilla GAN, pix2pix, CycleGAN, the template) and the image modality. Importing it registers
+everything it provides."""
 from multigan.images import (  # noqa: F401
     cyclegan,
     datasets,
     dcgan,
     folder,
     glyphs,
+    mlp,
     modality,
     paired,
     pix2pix,

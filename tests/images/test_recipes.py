@@ -1,10 +1,13 @@
-"""Every image recipe trains for two steps on a sliver of its real data and leaves a sample grid."""
+"""Every image recipe (the DCGAN family: vanilla, LSGAN, SNGAN, WGAN-GP; the MLP vanilla GAN) trains for two steps
+on a sliver of its real data with its own loss and regularisers, and leaves a sample grid."""
 import pytest
 
 from multigan import api
 from multigan.recipe import list_recipes, load_recipe
 
-IMAGE_RECIPES = [p for p in list_recipes() if load_recipe(p).model_name in ("dcgan", "template")]
+IMAGE_RECIPES = [p for p in list_recipes() if load_recipe(p).model_name in ("dcgan", "mlp", "template")]
+SMALL_MODEL = {"dcgan": ["model.ngf=8", "model.ndf=8"], "template": [],
+               "mlp": ["model.generator_widths=[16, 32]", "model.discriminator_widths=[32]"]}
 SMALL_DATA = {"digits": ["data.train_size=64", "data.test_size=16"], "fashion_mnist": ["data.limit=64"],
               "mnist": ["data.limit=64"]}
 
@@ -14,8 +17,8 @@ def test_recipe_runs_two_steps(path, tmp_path, data_root):
     config = load_recipe(path)
     overrides = SMALL_DATA[config.data_name] + [
         "train.steps=2", "train.batch_size=16", "train.sample_every=2", "train.checkpoint_every=2",
-        "train.preview_samples=20", "eval.metrics=[]", "model.ngf=8", "model.ndf=8",
-    ]
+        "train.preview_samples=20", "eval.metrics=[]",
+    ] + SMALL_MODEL[config.model_name]
     config = load_recipe(path, overrides)
     run = api.train(config, data_root=data_root, out=tmp_path / "run", progress=False)
     assert (run / "samples" / "step-0000002.png").is_file()
