@@ -36,7 +36,7 @@ SETTINGS = {  # model: (their script, their flags, our recipe, our overrides)
     "pix2pix": ("pix2pix", ["--dataset_name", "facades"], "pix2pix_facades",
                 ["data.resolution=256", "data.load_size=286"]),
     "cyclegan": ("cyclegan", ["--dataset_name", "summer2winter_yosemite", "--n_residual_blocks", "9"],
-                 "cyclegan_summer2winter", ["model.generator=resnet_9"]),
+                 "cyclegan_summer2winter", ["model.generator=resnet_9", "model.generator_width=64"]),  # theirs: 64 wide
 }
 BATCH = re.compile(rb"\[Batch (\d+)/")
 
@@ -64,7 +64,7 @@ def time_theirs(folder: Path, flags: list[str], args: argparse.Namespace) -> lis
     """Seconds between consecutive progress lines of their script, after `warmup` iterations."""
     command = [sys.executable, f"{folder.name}.py", "--n_cpu", "1", "--batch_size", str(args.batch_size),
                "--img_height", str(args.size(folder.name)), "--img_width", str(args.size(folder.name)),
-               "--sample_interval", "1000000", "--n_epochs", "1", *flags]
+               "--sample_interval", "1000000", *flags]  # their default 200 epochs: we stop them
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads),
            "PYTHONUNBUFFERED": "1"}  # their progress lines must arrive when printed
     process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
