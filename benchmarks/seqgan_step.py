@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -35,14 +34,7 @@ from multigan.text.base import evaluating
 from multigan.text.rollout import rollout, rollout_rewards
 from multigan.text.seqgan import SeqGAN, pg_loss
 from multigan.text.generators import sequence_log_probs
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
-    return f"{cpu} ({torch.get_num_threads()} threads)"
+from train_throughput import device_name
 
 
 class WithoutAdvance(torch.nn.Module):
