@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from multigan.audio.wavegan_nets import WaveGANDiscriminator, WaveGANGenerator, strides_for
 from multigan.core.losses import get_loss
-from multigan.core.phases import Batch, DataInfo, GANModel, Phase
+from multigan.core.phases import Batch, DataInfo, GANModel, Phase, player_adams
 from multigan.core.regularizers import gradient_penalty
 from multigan.errors import UserError
 from multigan.registry import MODELS
@@ -68,10 +68,7 @@ class WaveGAN(GANModel):
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
-        return {
-            "generator": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=c.betas),
-            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=c.betas),
-        }
+        return player_adams(self.generator, self.discriminator, c.lr_g, c.lr_d, c.betas)
 
     def phases(self, stage: str) -> list[Phase]:
         return [

@@ -39,6 +39,15 @@ class DataInfo:
     extra: dict[str, Any] = field(default_factory=dict)  # modality-specific: vocabulary, sample rate ...
 
 
+def player_adams(generator: nn.Module, discriminator: nn.Module, lr_g: float, lr_d: float,
+                 betas: tuple[float, float]) -> dict[str, torch.optim.Optimizer]:
+    """The usual two-player optimisers: one Adam per network, named like `networks()` names them."""
+    return {
+        "generator": torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas),
+        "discriminator": torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas),
+    }
+
+
 class GANModel(nn.Module, metaclass=ABCMeta):
     """Base class of every model. Subclasses set `Config` (a dataclass: the recipe's `model:` section),
     `modality`, and implement the five methods below; the hooks have working defaults.

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from multigan.core.losses import get_loss
-from multigan.core.phases import Batch, DataInfo, GANModel, Phase
+from multigan.core.phases import Batch, DataInfo, GANModel, Phase, player_adams
 from multigan.core.regularizers import apply_spectral_norm, gradient_penalty, r1_penalty
 from multigan.errors import UserError
 
@@ -74,10 +74,7 @@ class ImageGAN(GANModel):
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
-        return {
-            "generator": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=c.betas),
-            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=c.betas),
-        }
+        return player_adams(self.generator, self.discriminator, c.lr_g, c.lr_d, c.betas)
 
     def phases(self, stage: str) -> list[Phase]:
         relativistic = self.config.loss == "relativistic"  # its G loss compares with real logits
