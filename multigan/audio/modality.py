@@ -77,6 +77,12 @@ class AudioModality:
 
     name = "audio"
     preview_suffix = ".png"
+    trivial_baseline = "white noise: every sample i.i.d. U(-1, 1)"
+
+    @staticmethod
+    def trivial_samples(n: int, generator: torch.Generator, info: DataInfo) -> Batch:
+        """`n` full-scale white-noise clips (n, 1, T), drawn only from `generator` (CPU): fd_norm's baseline."""
+        return {"audio": torch.rand((n, *info.shape), generator=generator) * 2 - 1}
 
     @classmethod
     def save_samples(cls, samples: Batch, path: Path, info: DataInfo) -> Path:

@@ -135,3 +135,14 @@ class Modality(Protocol):
 
     def finish_export(self, folder: Path, rows: list[dict[str, Any]], info: DataInfo, fmt: str) -> None:
         """Close an export whose batches are all written: manifest.csv for audio, the one text file for text."""
+
+    # --- used by the modality-agnostic measures (fd_norm, memorisation) ------------------------------------------
+    # trivial_baseline: str -- what `trivial_samples` draws, in words, for the metric protocols
+
+    def trivial_samples(self, n: int, generator: torch.Generator, info: DataInfo) -> Batch:
+        """`n` samples of a trivial generator (noise images, uniform random tokens, noise audio), drawn only from
+        the CPU `generator`: the baseline that the normalised Fréchet distance maps to 1."""
+
+    # optional, sequence modalities (text) only:
+    # sequences(samples, info) -> list[list[str]] -- each example as word tokens; memorisation then counts exact
+    # and near-duplicate training sequences instead of feature-space neighbours

@@ -74,6 +74,12 @@ class ImageModality:
 
     name = "image"
     preview_suffix = ".png"
+    trivial_baseline = "uniform noise images: every pixel i.i.d. U(-1, 1)"
+
+    @staticmethod
+    def trivial_samples(n: int, generator: torch.Generator, info: DataInfo) -> Batch:
+        """`n` noise images (n, C, H, W), drawn only from `generator` (CPU): the baseline that fd_norm maps to 1."""
+        return {"image": torch.rand((n, *info.shape), generator=generator) * 2 - 1}
 
     @classmethod
     def save_samples(cls, samples: Batch, path: Path, info: DataInfo) -> Path:

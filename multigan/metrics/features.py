@@ -45,6 +45,9 @@ class FeatureInput:
     layout: str  # the batch layout, for messages: "(B, C, H, W)"
     prepare: Callable[[Tensor], Tensor]  # samples -> what the extractors take (as a saved file would hold them)
     describe: Callable[[tuple[int, ...]], dict[str, Any]]  # protocol entries for one example's shape
+    # the extractor whose features the modality-agnostic measures (fd_norm, memorisation) use for this modality;
+    # "": eval.features (images, audio: the domain classifier by default). Text has no classifier: "ngram-hash"
+    agnostic_features: str = ""
 
     @property
     def ndim(self) -> int:

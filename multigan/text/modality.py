@@ -6,10 +6,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
+
 from multigan.core.files import OutputExistsError, staged_folder, write_text_atomic  # noqa: F401
 from multigan.core.phases import Batch, DataInfo
-from multigan.registry import MODALITIES
+from multigan.metrics.bleu import texygen_tokenize
+from multigan.metrics.features import FeatureInput
+from multigan.registry import FEATURE_INPUTS, MODALITIES
 from multigan.text.tokenizers import decode
+
+# token ids reach extractors unchanged; the modality-agnostic measures score them in the hashed n-gram space
+TEXT_INPUT = FEATURE_INPUTS.register("text")(FeatureInput(
+    "tokens", "token sequences", "(B, L)", lambda tokens: tokens, lambda shape: {"max_len": shape[0]},
+    agnostic_features="ngram-hash",
+))
 
 
 @MODALITIES.register("text")
@@ -18,6 +28,24 @@ class TextModality:
 
     name = "text"
     preview_suffix = ".txt"
+    trivial_baseline = "uniform random tokens: every position i.i.d. uniform over the non-special vocabulary"
+
+    @staticmethod
+    def trivial_samples(n: int, generator: torch.Generator, info: DataInfo) -> Batch:
+        """`n` full-length sequences (n, L) of uniformly random non-special tokens, drawn only from `generator`
+        (CPU): the baseline that fd_norm maps to 1 (SeqGAN's "uniformly random generator")."""
+        extra = info.extra
+        specials = set()
+        if extra.get("has_specials", True):  # the oracle's ids are all plain tokens
+            specials = {extra.get(key) for key in ("pad_id", "bos_id", "eos_id", "unk_id")}
+        words = torch.tensor([i for i in range(len(extra["vocab"])) if i not in specials])
+        return {"tokens": words[torch.randint(len(words), (n, *info.shape), generator=generator)]}
+
+    @staticmethod
+    def sequences(samples: Batch, info: DataInfo) -> list[list[str]]:
+        """Each row of samples["tokens"] (N, L) as Texygen word tokens of its detokenised text: what BLEU reads,
+        and what the sequence measures (memorisation's duplicates, the n-gram feature space) compare."""
+        return [texygen_tokenize(line) for line in decode(samples["tokens"], info.extra)]
 
     @classmethod
     def save_samples(cls, samples: Batch, path: Path, info: DataInfo) -> Path:

@@ -1,0 +1,100 @@
+"""fd_norm and memorisation on a small procedural caption corpus: the n-gram feature space's anchors, replayed and
+real sentences, and near-duplicate detection."""
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from multigan.metrics.base import EvalContext
+from multigan.metrics.config import EvalConfig
+from multigan.metrics.features import subset_indices
+from multigan.metrics.memorisation import TrainingSequences
+from multigan.metrics.ngram_features import NgramHasher, ngrams
+from multigan.registry import DATASETS, METRICS
+from multigan.text.modality import TextModality
+
+WORDS = {
+    "adjective": ["small", "red", "old", "large", "white", "young"],
+    "noun": ["dog", "man", "cat", "woman", "bus", "bird"],
+    "verb": ["sits", "stands", "waits", "runs", "sleeps"],
+    "preposition": ["on", "near", "behind"],
+    "place": ["bench", "street", "table", "beach", "field", "bed"],
+}
+CONFIG = EvalConfig(metrics=["fd_norm", "memorisation"], n_samples=400, batch_size=100)
+
+
+def captions(n: int, seed: int) -> list[str]:
+    """'a <adjective> <noun> <verb> <preposition> the <place> .': 3240 distinct captions of 8 words and a stop."""
+    rng = random.Random(seed)
+    w = {key: rng.choices(values, k=n) for key, values in WORDS.items()}
+    return [f"a {w['adjective'][i]} {w['noun'][i]} {w['verb'][i]} {w['preposition'][i]} the {w['place'][i]} ."
+            for i in range(n)]
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> EvalContext:
+    (tmp_path / "train.txt").write_text("\n".join(captions(400, 1)) + "\n")
+    (tmp_path / "test.txt").write_text("\n".join(captions(400, 2)) + "\n")
+    kind = DATASETS.get("text_lines")
+    config = kind.Config(train_file="train.txt", test_file="test.txt", max_len=12)
+    info = kind(config, tmp_path, "train").info
+    return EvalContext(info, "text_lines", config, tmp_path, tmp_path / "cache", torch.device("cpu"))
+
+
+def test_fd_norm_maps_the_floor_to_0_and_uniform_random_tokens_to_1(context):
+    metric = METRICS.get("fd_norm")(CONFIG, context)
+    train = context.dataset("train")
+    floor = metric.compute(train.gather(subset_indices(len(train), CONFIG.n_samples, CONFIG.seed)))["fd_norm"]
+    assert floor.value == pytest.approx(0.0, abs=1e-9)
+    noise = TextModality.trivial_samples(CONFIG.n_samples, torch.Generator().manual_seed(CONFIG.seed), context.info)
+    baseline = metric.compute(noise)["fd_norm"]
+    assert baseline.value == pytest.approx(1.0, abs=1e-9)
+    assert baseline.protocol["extractor"] == "ngram-hash" and baseline.protocol["dim"] == 128
+    assert baseline.protocol["baseline"].startswith("uniform random tokens")
+    shuffled = train.tokens.clone()
+    shuffled[:, 1:7] = shuffled[torch.randperm(len(shuffled)), 1:7]  # grammatical words, mixed up
+    assert 0.0 < metric.compute({"tokens": shuffled})["fd_norm"].value < 1.0
+
+
+def test_uniform_random_tokens_avoid_the_special_tokens(context):
+    tokens = TextModality.trivial_samples(500, torch.Generator().manual_seed(0), context.info)["tokens"]
+    extra = context.info.extra
+    assert tokens.shape == (500, 12)
+    assert not torch.isin(tokens, torch.tensor([extra[k] for k in ("pad_id", "bos_id", "eos_id", "unk_id")])).any()
+
+
+def test_memorisation_of_replayed_and_real_sentences(context):
+    metric = METRICS.get("memorisation")(CONFIG, context)
+    replay = metric.compute({"tokens": context.dataset("train").tokens.flip(0)})
+    assert replay["memorisation"].value == replay["memorisation_exact"].value == 1.0
+    real = metric.compute({"tokens": context.dataset("test").tokens})
+    for name in ("memorisation", "memorisation_exact"):  # the reference split itself scores its reference level
+        assert real[name].value == real[name].protocol["real_vs_real"]
+    # 400 of 3240 captions drawn twice: about 1 - (1 - 1/3240)^400 = 12% of test captions are training ones
+    assert 0.05 < real["memorisation_exact"].value < 0.2
+    assert real["memorisation"].value > real["memorisation_exact"].value  # one word apart is near, not exact
+    assert real["memorisation"].protocol["n_train"] == 400 and "near_rule" in real["memorisation"].protocol
+
+
+def test_near_duplicates_are_found_and_unrelated_sentences_are_not():
+    train = [s.split() for s in ["a man riding a wave on top of a surfboard .", "two zebras eating from piles"]]
+    index = TrainingSequences(train)
+    one_word_changed = "a man riding a wave on top of a skateboard .".split()  # 10 of 14 bigrams shared
+    unrelated = "a plate with chips next to a burger".split()
+    assert index.max_jaccard([one_word_changed]).tolist() == pytest.approx([10 / 14])
+    rates = index.duplicate_rates([train[0], one_word_changed, unrelated, train[1]])
+    assert rates == {"exact": 0.5, "near": 0.75}
+
+
+def test_hashed_ngram_features_count_each_ngram_once_with_its_sign():
+    hasher = NgramHasher(dim=16)
+    words = ["a", "dog", "a"]
+    grams = ngrams(words)
+    assert grams == ["a", "dog", "a", "<s>\u241fa", "a\u241fdog", "dog\u241fa", "a\u241f</s>"]
+    expected = torch.zeros(16)
+    for gram in grams:
+        column, sign = hasher.bucket(gram)
+        expected[column] += sign
+    assert torch.equal(hasher([words])[0], expected)
+    assert hasher([words]).abs().sum() <= len(grams) and NgramHasher(dim=16).bucket("dog") == hasher.bucket("dog")
