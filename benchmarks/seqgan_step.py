@@ -34,7 +34,7 @@ from multigan.text.base import evaluating
 from multigan.text.rollout import rollout, rollout_rewards
 from multigan.text.seqgan import SeqGAN, pg_loss
 from multigan.text.generators import sequence_log_probs
-from train_throughput import device_name
+from harness import device_name
 
 
 class WithoutAdvance(torch.nn.Module):
@@ -152,7 +152,7 @@ def main() -> None:
         tokens = model.fake_tokens(64)
         completions = rollout(model.rollout_network, tokens, 16, model.bos_id)
         difference = (rollout_rewards(model.discriminator, completions, tokens, shared_prefix=False)
-                      - rollout_rewards(model.discriminator, completions, tokens)).abs().max().item()
+                      - rollout_rewards(model.discriminator, completions, tokens, shared_prefix=True)).abs().max().item()
     print(f"max |reward(before) - reward(after)| on one batch: {difference:.2e}")
 
     times = {"before": {}, "after": {}}

@@ -1,145 +1,202 @@
-"""Samples/s of a plain eager fp32 loop vs multigan's trainer with each speed switch and all together, in one
-process (interleaved blocks, median); then 1 vs 2 gloo processes (strong scaling at the same global batch).
+"""Samples/s of a plain eager fp32 loop vs multigan's trainer with each speed switch and all together, for every
+model, in one process (interleaved blocks, median); FLOPs per step and MFU on a GPU; then 1 vs 2 gloo processes on
+a CPU (strong scaling at the same global batch).
 
     OMP_NUM_THREADS=2 python benchmarks/throughput.py --model dcgan
-    python benchmarks/throughput.py --model dcgan --device cuda --resolution 64 --channels 3 --batch-size 256
+    python benchmarks/throughput.py --model pix2pix --device cuda --batch-size 16 --peak-tflops 989
+    python benchmarks/throughput.py --model seqgan --steps 1 --blocks 1 --skip-compile      # ~10 s/step on a CPU
 
-Variants: plain (the hand-written loop of train_throughput.py: eager, fp32, plain Adam), multigan (defaults:
-fused Adam), +bf16, +channels_last, +compile, all (bf16 + channels_last + compile). The scaling part runs the
-trainer in W = 1 and 2 processes with one thread each and the same global batch; efficiency = rate_2 / (2 rate_1).
-Only DCGAN is wired up so far.
+Models and their default shapes (override with --batch-size / --resolution / --length / --model-dim):
+  dcgan     28 px x 1, batch 64             pix2pix   U-Net-256 + 70x70 PatchGAN, 256 px, batch 1
+  cyclegan  ResNet-6 x 2 + PatchGAN x 2, 128 px, batch 1 (ResNet-9 from 256 px)
+  wavegan   d = 8, 8,192 samples, batch 32, 5 critic updates per step
+  seqgan    seqgan_oracle shapes (V 5,000, L 20, 16 rollouts), batch 64, 5 D updates per step
+  gumbel    gumbel_coco's LSTM and RelGAN D at V 5,000, L 20, batch 64, 5 D updates per step
+Loops: plain (hand-written eager fp32 loop, plain Adam, same networks; benchmarks/*_plain / *_throughput.py),
+multigan (defaults: fused Adam), +bf16, +channels_last (2-D conv nets only), +compile, all (every switch that
+applies). MFU = counted FLOPs per step (torch.utils.flop_counter: matrix products and convolutions) x steps/s /
+--peak-tflops (dense bf16 of the chip: 989 for an H100/H200 SXM), printed for every loop when a peak is given.
 """
 from __future__ import annotations
 
 import argparse
 import copy
 import os
-import statistics
+import socket
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_throughput import Plain, device_name, random_images, sync  # noqa: E402
+from harness import Loop, TrainerLoop, device_name, interleaved_seconds, step_flops  # noqa: E402
 
-from multigan.core.data import BatchLoader  # noqa: E402
-from multigan.core.logging import RunLogger  # noqa: E402
+from multigan.core.phases import GANModel  # noqa: E402
 from multigan.core.sync_batchnorm import convert_sync_batchnorm  # noqa: E402
-from multigan.core.trainer import TrainConfig, Trainer  # noqa: E402
-from multigan.images.dcgan import DCGAN, DCGANConfig  # noqa: E402
 
 SWITCHES = {
     "multigan": {},
     "+bf16": {"amp": "bf16"},
     "+channels_last": {"channels_last": True},
     "+compile": {"compile": True},
-    "all": {"amp": "bf16", "channels_last": True, "compile": True},
 }
+DEFAULT_BATCH = {"dcgan": 64, "pix2pix": 1, "cyclegan": 1, "wavegan": 32, "seqgan": 64, "gumbel": 64}
+MODELS = tuple(DEFAULT_BATCH)
 
 
-class TrainerLoop:
-    """The trainer's step as `fit()` runs it, without files: phases, updates, the log-time host sync."""
-
-    def __init__(self, model: DCGAN, data, batch_size: int, device: torch.device, rank: int = 0, world: int = 1,
-                 **switches):
-        if switches.get("channels_last"):
-            model.to(memory_format=torch.channels_last)
-        config = TrainConfig(batch_size=batch_size, log_every=50, sample_every=0, checkpoint_every=0, steps=10**9,
-                             **switches)
-        loader = BatchLoader(data, batch_size, seed=0, device=device, rank=rank, world=world)
-        self.trainer = Trainer(model, loader, config, Path("."), lambda *a: None, {}, progress=False)
-        self.trainer.logger = RunLogger(Path("."), 0, progress=False, write=False)
-        self.stage, self.phases = config.stage_list()[0], model.phases("adversarial")
-
-    def steps(self, n: int) -> None:
-        for _ in range(n):
-            self.trainer._train_step(self.stage, self.phases)
-            if self.trainer.global_step % self.trainer.config.log_every == 0:
-                self.trainer.scalars.means()
+@dataclass
+class Case:
+    label: str
+    model: GANModel  # on its device; every loop trains its own copy
+    data: object
+    plain: Callable[[GANModel], Loop]  # a hand-written loop over (copies of) this model's networks
+    batch_size: int
+    image_convs: bool  # channels_last applies
+    stage: str = "adversarial"
 
 
-def one_process(args: argparse.Namespace, device: torch.device) -> dict[str, float]:
+def plain_args(args: argparse.Namespace, batch: int) -> argparse.Namespace:
+    """What the sibling scripts' plain loops read: eager fp32, contiguous."""
+    return argparse.Namespace(batch_size=batch, channels_last=False, amp="none", d_steps=5)
+
+
+def build_case(name: str, args: argparse.Namespace, device: torch.device) -> Case:
     torch.manual_seed(0)
-    data = random_images(4096, args.channels, args.resolution)
-    model = DCGAN(DCGANConfig(), data.info).to(device)
-    plain_args = argparse.Namespace(batch_size=args.batch_size, channels_last=False, amp="none")
-    loops = {"plain": Plain(model, data, plain_args, device, freeze=False)}
-    for name, switches in SWITCHES.items():
-        if "compile" in switches and args.skip_compile:
-            continue
-        loops[name] = TrainerLoop(copy.deepcopy(model), data, args.batch_size, device, **switches)
-    for loop in loops.values():  # warm-up (and compilation) outside the timed blocks
-        loop.steps(3)
-    sync(device)
-    timings: dict[str, list[float]] = {name: [] for name in loops}
-    for _ in range(args.blocks):
-        for name, loop in loops.items():
-            start = time.perf_counter()
-            loop.steps(args.steps)
-            sync(device)
-            timings[name].append(args.batch_size * args.steps / (time.perf_counter() - start))
-    return {name: statistics.median(v) for name, v in timings.items()}
+    if name == "dcgan":
+        from train_throughput import Plain, random_images
+        from multigan.images.dcgan import DCGAN, DCGANConfig
+        batch, res = args.batch_size or DEFAULT_BATCH[name], args.resolution or 28
+        data = random_images(4096, args.channels, res)
+        model = DCGAN(DCGANConfig(), data.info)
+        return Case(f"DCGAN {res} px x {args.channels}", model.to(device), data,
+                    lambda m: Plain(m, data, plain_args(args, batch), device, freeze=False), batch, True)
+    if name in ("pix2pix", "cyclegan"):
+        from translation_throughput import PlainCycleGAN, PlainPix2Pix, RandomDomains
+        from multigan.images.cyclegan import CycleGAN, CycleGANConfig
+        from multigan.images.pix2pix import Pix2Pix, Pix2PixConfig
+        batch = args.batch_size or DEFAULT_BATCH[name]
+        res = args.resolution or (256 if name == "pix2pix" else 128)
+        paired = name == "pix2pix"
+        data = RandomDomains(("source", "target") if paired else ("a", "b"), 64, res, res * 286 // 256, paired)
+        if paired:
+            model, plain, label = Pix2Pix(Pix2PixConfig(), data.info), PlainPix2Pix, f"pix2pix U-Net-{res}, 70x70 D"
+        else:
+            blocks = 9 if res >= 256 else 6
+            model = CycleGAN(CycleGANConfig(generator=f"resnet_{blocks}"), data.info)
+            plain, label = PlainCycleGAN, f"CycleGAN ResNet-{blocks} x 2, 70x70 D x 2, {res} px"
+        return Case(label, model.to(device), data, lambda m: plain(m, data, plain_args(args, batch), device),
+                    batch, True)
+    if name == "wavegan":
+        from wavegan_throughput import Plain, random_audio
+        from multigan.audio.wavegan import WaveGAN, WaveGANConfig
+        batch, length, dim = args.batch_size or DEFAULT_BATCH[name], args.length or 8192, args.model_dim or 8
+        data = random_audio(max(256, 2 * batch), length)
+        model = WaveGAN(WaveGANConfig(model_dim=dim), data.info)
+        return Case(f"WaveGAN d={dim}, {length} samples, 5 critic updates", model.to(device), data,
+                    lambda m: Plain(copy.deepcopy(m.generator), copy.deepcopy(m.discriminator), data,
+                                    plain_args(args, batch), device), batch, False)
+    from text_plain import GumbelGAN, PlainGumbel, PlainSeqGAN, RandomTokens, SeqGAN
+    batch = args.batch_size or DEFAULT_BATCH[name]
+    data = RandomTokens(4096, 20, 5000)
+    if name == "seqgan":
+        model = SeqGAN(SeqGAN.Config(), data.info)
+        model.rollout_network.load_state_dict(model.generator.state_dict())
+        plain, label = PlainSeqGAN, "SeqGAN oracle shapes (V 5000, L 20, 16 rollouts, D 1720 filters)"
+    else:
+        model, plain = GumbelGAN(GumbelGAN.Config(), data.info), PlainGumbel
+        label = "Gumbel-softmax GAN (LSTM 32/32, RelGAN D), V 5000, L 20"
+    return Case(label, model.to(device), data, lambda m: plain(m, data, batch, device), batch, False)
 
 
-def scaling_worker(rank: int, world: int, port: int, args: argparse.Namespace, out) -> None:
+def loops_for(case: Case, args: argparse.Namespace, device: torch.device) -> dict[str, Loop]:
+    switches = dict(SWITCHES)
+    if not case.image_convs:
+        del switches["+channels_last"]
+    if args.skip_compile:
+        del switches["+compile"]
+    switches["all"] = {k: v for s in switches.values() for k, v in s.items()}
+    loops: dict[str, Loop] = {"plain": case.plain(copy.deepcopy(case.model))}
+    for name, chosen in switches.items():
+        loops[name] = TrainerLoop(copy.deepcopy(case.model), case.data, case.batch_size, device, case.stage,
+                                  **chosen)
+    return loops
+
+
+def one_process(name: str, args: argparse.Namespace, device: torch.device) -> None:
+    case = build_case(name, args, device)
+    loops = loops_for(case, args, device)
+    seconds = interleaved_seconds(loops, args.steps, args.blocks, args.warmup, device)
+    flops = step_flops(loops["plain"]) if args.peak_tflops else 0.0
+    print(f"device: {device_name(device)}; torch {torch.__version__}; {case.label}; batch {case.batch_size}; "
+          f"median of {args.blocks} interleaved blocks x {args.steps} steps after {args.warmup} warm-up")
+    if flops:
+        print(f"  {flops / 1e9:.1f} GFLOP per step (counted, fp32 plain loop); MFU against {args.peak_tflops} TFLOP/s")
+    for loop, value in seconds.items():
+        mfu = f"  {flops / value / 1e12:7.1f} TFLOP/s  MFU {flops / value / 1e12 / args.peak_tflops:6.1%}" if flops else ""
+        print(f"  {loop:<15} {case.batch_size / value:10.1f} samples/s  {value * 1e3:9.1f} ms/step  "
+              f"x{seconds['plain'] / value:.2f} of plain{mfu}")
+
+
+def scaling_worker(rank: int, world: int, port: int, name: str, args: argparse.Namespace, out) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
     torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=world)
-    torch.manual_seed(0)
-    data = random_images(4096, args.channels, args.resolution)
-    model = convert_sync_batchnorm(DCGAN(DCGANConfig(), data.info))
-    loop = TrainerLoop(model, data, args.batch_size, torch.device("cpu"), rank, world)
-    loop.steps(3)
-    rates = []
-    for _ in range(args.blocks):
-        dist.barrier()
-        start = time.perf_counter()
-        loop.steps(args.steps)
-        dist.barrier()
-        rates.append(args.batch_size * args.steps / (time.perf_counter() - start))
+    case = build_case(name, args, torch.device("cpu"))
+    model = convert_sync_batchnorm(case.model)
+    loop = TrainerLoop(model, case.data, case.batch_size, torch.device("cpu"), case.stage, rank, world)
+    dist.barrier()
+    seconds = interleaved_seconds({"ddp": loop}, args.steps, args.blocks, args.warmup, torch.device("cpu"))
+    dist.barrier()
     if rank == 0:
-        out.put(statistics.median(rates))
+        out.put(case.batch_size / seconds["ddp"])
     dist.destroy_process_group()
 
 
-def scaled_rate(world: int, args: argparse.Namespace) -> float:
-    import socket
-
+def scaled_rate(world: int, name: str, args: argparse.Namespace) -> float:
     with socket.socket() as s:  # a free localhost port
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     queue = mp.get_context("spawn").SimpleQueue()
-    mp.spawn(scaling_worker, args=(world, port, args, queue), nprocs=world)
+    mp.spawn(scaling_worker, args=(world, port, name, args, queue), nprocs=world)
     return queue.get()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="dcgan", choices=["dcgan"])
+    parser.add_argument("--model", default="dcgan", help=f"one of {', '.join(MODELS)}, comma-separated, or all")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--resolution", type=int, default=28)
-    parser.add_argument("--channels", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=0, help="0: the model's default (above)")
+    parser.add_argument("--resolution", type=int, default=0, help="images; 0: the model's default")
+    parser.add_argument("--channels", type=int, default=1, help="dcgan")
+    parser.add_argument("--length", type=int, default=0, help="wavegan samples; 0: 8192")
+    parser.add_argument("--model-dim", type=int, default=0, help="wavegan d; 0: 8 (the paper's is 64)")
     parser.add_argument("--steps", type=int, default=10, help="steps per timed block")
     parser.add_argument("--blocks", type=int, default=3, help="timed blocks per loop (interleaved)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps per loop first (compilation)")
+    parser.add_argument("--peak-tflops", type=float, default=0.0, help="chip peak for MFU (0: not printed)")
     parser.add_argument("--skip-compile", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
     args = parser.parse_args()
+    names = MODELS if args.model == "all" else tuple(args.model.split(","))
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        parser.error(f"--model {','.join(unknown)}: expected one of {', '.join(MODELS)} or all")
     device = torch.device(args.device)
-    rate = one_process(args, device)
-    print(f"device: {device_name(device)}; torch {torch.__version__}; DCGAN {args.resolution}px x{args.channels}, "
-          f"batch {args.batch_size}; median of {args.blocks} interleaved blocks x {args.steps} steps")
-    for name, value in rate.items():
-        print(f"  {name:<15} {value:9.1f} samples/s   x{value / rate['plain']:.2f} of plain")
-    if args.skip_scaling or device.type != "cpu":
-        return
-    one, two = scaled_rate(1, args), scaled_rate(2, args)
-    print(f"gloo, 1 thread per process, global batch {args.batch_size}: 1 process {one:.1f} samples/s, "
-          f"2 processes {two:.1f} samples/s; scaling efficiency {two / (2 * one):.2f}")
+    for name in names:
+        one_process(name, args, device)
+        batch = args.batch_size or DEFAULT_BATCH[name]
+        if args.skip_scaling or device.type != "cpu":
+            continue
+        if batch % 2:
+            print(f"  gloo scaling skipped: global batch {batch} does not split over 2 processes")
+            continue
+        one, two = scaled_rate(1, name, args), scaled_rate(2, name, args)
+        print(f"  gloo, 1 thread per process, global batch {batch}: 1 process {one:.1f} samples/s, "
+              f"2 processes {two:.1f} samples/s; scaling efficiency {two / (2 * one):.2f}")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import copy
-import platform
 import statistics
+import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -22,20 +22,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from multigan.core.data import BatchLoader
-from multigan.core.logging import RunLogger
-from multigan.core.phases import DataInfo
-from multigan.core.trainer import Trainer, TrainConfig
-from multigan.images.datasets import InMemoryImages
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import TrainerLoop, device_name, sync  # noqa: E402
+
+from multigan.core.phases import DataInfo  # noqa: E402
+from multigan.images.datasets import InMemoryImages  # noqa: E402
 from multigan.images.dcgan import DCGAN, DCGANConfig
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
-    return f"{cpu} ({torch.get_num_threads()} threads)"
 
 
 def random_images(n: int, channels: int, resolution: int) -> InMemoryImages:
@@ -43,28 +35,6 @@ def random_images(n: int, channels: int, resolution: int) -> InMemoryImages:
     images = torch.randint(0, 256, (n, channels, resolution, resolution), dtype=torch.uint8, generator=g)
     info = DataInfo("image", (channels, resolution, resolution))
     return InMemoryImages(images, None, info, fingerprint="benchmark")
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-class Ours:
-    def __init__(self, model: DCGAN, data: InMemoryImages, args: argparse.Namespace, device: torch.device):
-        config = TrainConfig(batch_size=args.batch_size, amp=args.amp, channels_last=args.channels_last,
-                             log_every=50, sample_every=0, checkpoint_every=0, steps=10**9)
-        loader = BatchLoader(data, args.batch_size, seed=0, device=device)
-        self.trainer = Trainer(model, loader, config, Path("."), lambda *a: None, {}, progress=False)
-        self.trainer.logger = RunLogger(Path("."), 0, progress=False, write=False)  # what fit() sets up; writes nothing here
-        self.stage = config.stage_list()[0]
-        self.phases = model.phases("adversarial")
-
-    def steps(self, n: int) -> None:
-        for _ in range(n):
-            self.trainer._train_step(self.stage, self.phases)
-            if self.trainer.global_step % self.trainer.config.log_every == 0:  # the loop's log-time host sync
-                self.trainer.scalars.means()
 
 
 class Plain:
@@ -131,7 +101,8 @@ def main() -> None:
     loops = {
         "plain": Plain(model, data, args, device, freeze=False),
         "plain-frozen": Plain(model, data, args, device, freeze=True),
-        "multigan": Ours(model, data, args, device),
+        "multigan": TrainerLoop(model, data, args.batch_size, device, amp=args.amp,
+                                channels_last=args.channels_last),
     }
     for loop in loops.values():  # warm-up: allocator, cuDNN autotune, first-touch
         loop.steps(3)

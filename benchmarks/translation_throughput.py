@@ -24,7 +24,7 @@ from multigan.core.phases import DataInfo
 from multigan.images.cyclegan import CycleGAN, CycleGANConfig
 from multigan.images.pix2pix import Pix2Pix, Pix2PixConfig
 from multigan.images.translation_data import random_jitter
-from train_throughput import Ours, device_name, sync  # Ours: the trainer's step, model-agnostic
+from harness import TrainerLoop, device_name, sync
 
 
 class RandomDomains:
@@ -148,7 +148,8 @@ def build(name: str, args: argparse.Namespace, device: torch.device):
     model = model.to(device)
     if args.channels_last:
         model.to(memory_format=torch.channels_last)
-    return label, {"plain": plain(model, data, args, device), "multigan": Ours(model, data, args, device)}
+    ours = TrainerLoop(model, data, args.batch_size, device, amp=args.amp, channels_last=args.channels_last)
+    return label, {"plain": plain(model, data, args, device), "multigan": ours}
 
 
 def main() -> None:

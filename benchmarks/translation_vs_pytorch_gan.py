@@ -30,7 +30,7 @@ from multigan.core.data import BatchLoader
 from multigan.core.logging import RunLogger
 from multigan.core.trainer import Trainer
 from multigan.recipe import load_recipe
-from train_throughput import device_name
+from harness import device_name
 
 SETTINGS = {  # model: (their script, their flags, our recipe, our overrides)
     "pix2pix": ("pix2pix", ["--dataset_name", "facades"], "pix2pix_facades",

@@ -27,35 +27,16 @@ import torch
 
 from multigan.audio.datasets import InMemoryAudio
 from multigan.audio.wavegan import WaveGAN, WaveGANConfig
-from multigan.core.data import BatchLoader
-from multigan.core.logging import RunLogger
 from multigan.core.phases import DataInfo
-from multigan.core.trainer import TrainConfig, Trainer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_throughput import device_name, sync  # noqa: E402  (the sibling benchmark's helpers)
+from harness import TrainerLoop, device_name, sync  # noqa: E402
 
 
 def random_audio(n: int, length: int) -> InMemoryAudio:
     g = torch.Generator().manual_seed(0)
     waves = torch.randint(-8000, 8000, (n, length), dtype=torch.int16, generator=g)
     return InMemoryAudio(waves, None, DataInfo("audio", (1, length), extra={"sample_rate": 16000}), "benchmark")
-
-
-class Ours:
-    def __init__(self, model: WaveGAN, data: InMemoryAudio, args: argparse.Namespace, device: torch.device):
-        config = TrainConfig(batch_size=args.batch_size, log_every=50, sample_every=0, checkpoint_every=0,
-                             steps=10**9)
-        loader = BatchLoader(data, args.batch_size, seed=0, device=device)
-        self.trainer = Trainer(model, loader, config, Path("."), lambda *a: None, {}, progress=False)
-        self.trainer.logger = RunLogger(Path("."), 0, progress=False, write=False)
-        self.stage, self.phases = config.stage_list()[0], model.phases("adversarial")
-
-    def steps(self, n: int) -> None:
-        for _ in range(n):
-            self.trainer._train_step(self.stage, self.phases)
-            if self.trainer.global_step % self.trainer.config.log_every == 0:  # the loop's log-time host sync
-                self.trainer.scalars.means()
 
 
 def wgan_gp_critic_loss(critic, real, fake, gp_weight: float) -> torch.Tensor:
@@ -132,7 +113,7 @@ def main() -> None:
     data = random_audio(max(256, 2 * args.batch_size), args.length)
     model = WaveGAN(WaveGANConfig(model_dim=args.model_dim, d_steps=args.d_steps), data.info).to(device)
     loops = {"plain": Plain(copy.deepcopy(model.generator), copy.deepcopy(model.discriminator), data, args, device),
-             "multigan": Ours(model, data, args, device)}
+             "multigan": TrainerLoop(model, data, args.batch_size, device)}
     if args.reference_dir:
         loops["reference"] = reference_loop(args.reference_dir, data, args, device)
     for loop in loops.values():  # warm-up: allocator, oneDNN primitive caches

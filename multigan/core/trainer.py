@@ -31,7 +31,7 @@ from multigan.core.ema import EMA
 from multigan.core.files import write_json_atomic
 from multigan.core.logging import DeviceScalars, RunLogger
 from multigan.core.phases import GANModel, Phase
-from multigan.core.speed import autocast, check_amp, compile_networks, fuse_optimizers
+from multigan.core.speed import autocast, check_amp, compile_networks, configure_cudnn, fuse_optimizers
 from multigan.core.update import Updater
 from multigan.errors import UserError
 
@@ -53,6 +53,7 @@ class TrainConfig:
     amp: str = "none"  # none | bf16 (autocast) | fp16 (autocast + loss scaling, CUDA only)
     channels_last: bool = False  # NHWC memory layout for 4-D inputs and conv weights (faster convs on GPU)
     compile: bool = False  # torch.compile every network
+    cudnn_benchmark: bool = True  # CUDA: time each convolution shape's algorithms once, keep the fastest
     fused_adam: bool = True  # rebuild the models' Adam/AdamW with fused=True where the device has the kernel
     sync_batchnorm: bool = True  # under torchrun, BatchNorm statistics over the global batch (core/sync_batchnorm)
     threads: int = 0  # CPU intra-op threads; 0: OMP_NUM_THREADS if set, else the physical cores per process
@@ -99,6 +100,7 @@ class Trainer:
         self.evaluating = broadcast_object(evaluator is not None)  # rank 0 alone holds the evaluator
         self.device = model.device
         check_amp(config.amp, self.device)
+        configure_cudnn(self.device, config.cudnn_benchmark)
         self.main = is_main_process()  # rank 0: the one process that writes files
         model.batch_size = config.batch_size // world_size()  # phases without data generate this rank's share
         self.stages = config.stage_list()

@@ -125,7 +125,7 @@ class GumbelGAN(TextGAN):
             fake, _ = gumbel_generate(self.generator, len(real), self.max_len, self.bos_id, self.beta,
                                       self.config.straight_through, self.device)
             margin = self.discriminator(fake) - self.discriminator(real)  # (B*R, 1): per representation
-            return rsgan(margin), {"beta": torch.tensor(self.beta)}
+            return rsgan(margin), {"beta": torch.tensor(self.beta, device=self.device)}
         if phase == "D":
             with torch.no_grad(), evaluating(self.generator):
                 fake, _ = gumbel_generate(self.generator, len(real), self.max_len, self.bos_id, self.beta,

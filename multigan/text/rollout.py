@@ -71,10 +71,14 @@ def rollout_loop(policy: Policy, tokens: Tensor, num_rollouts: int, bos_id: int,
 
 @torch.no_grad()
 def rollout_rewards(discriminator: CNNDiscriminator, completions: Tensor, tokens: Tensor,
-                    shared_prefix: bool = True) -> Tensor:
-    """Q (B, L): mean P(real) over rollouts for t < L, P(real) of the sequence itself at t = L. A CNN discriminator
-    on token ids is scored with the shared-prefix rewrite (rewards.py: same values to float rounding);
-    `shared_prefix=False`, or any other discriminator with `prob_real`, scores every completion in full."""
+                    shared_prefix: bool | None = None) -> Tensor:
+    """Q (B, L): mean P(real) over rollouts for t < L, P(real) of the sequence itself at t = L. On a CPU a CNN
+    discriminator on token ids is scored with the shared-prefix rewrite (rewards.py: same values to float
+    rounding; 2.2x faster there); on a GPU, where D's plain forward over all 19,456 completions takes 20 ms and the
+    rewrite's many small kernels 40 ms (H200, seqgan_oracle shapes), every completion is scored in full, as with
+    `shared_prefix=False` or any other discriminator with `prob_real`."""
+    if shared_prefix is None:
+        shared_prefix = tokens.device.type == "cpu"
     if shared_prefix and supports_shared_prefix(discriminator, tokens):
         return shared_prefix_rewards(discriminator, completions, tokens)
     prefixes, num_rollouts, batch, length = completions.shape

@@ -1,0 +1,113 @@
+"""What the speed scripts here share: the device's name, a host sync, the trainer's step without files, timing of
+several loops interleaved in one process, and the FLOPs of one step.
+
+Interleaving (loop A's block, loop B's block, ..., repeated; the median block per loop) is what makes a ratio
+between loops trustworthy on a shared machine: a slow spell hits every loop's blocks alike.
+"""
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
+
+from multigan.core.data import BatchLoader
+from multigan.core.logging import RunLogger
+from multigan.core.phases import GANModel
+from multigan.core.trainer import StageConfig, TrainConfig, Trainer
+
+
+class Loop(Protocol):
+    def steps(self, n: int) -> None: ...
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    return f"{cpu} ({torch.get_num_threads()} threads)"
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class TrainerLoop:
+    """The trainer's step as `fit()` runs it, without files: phases, updates, the log-time host sync. `switches` are
+    TrainConfig fields (amp, channels_last, compile, fused_adam ...)."""
+
+    def __init__(self, model: GANModel, data, batch_size: int, device: torch.device, stage: str = "adversarial",
+                 rank: int = 0, world: int = 1, **switches):
+        if switches.get("channels_last"):
+            model.to(memory_format=torch.channels_last)  # what api.build_model does for the recipe switch
+        config = TrainConfig(batch_size=batch_size, log_every=50, sample_every=0, checkpoint_every=0, steps=10**9,
+                             **switches)
+        loader = BatchLoader(data, batch_size, seed=0, device=device, rank=rank, world=world)
+        self.trainer = Trainer(model, loader, config, Path("."), lambda *a: None, {}, progress=False)
+        self.trainer.logger = RunLogger(Path("."), 0, progress=False, write=False)  # what fit() sets; writes nothing
+        self.stage, self.phases = StageConfig(stage, 10**9), model.phases(stage)
+        torch.backends.cudnn.benchmark = False  # process-wide: the plain loops run with torch's defaults
+
+    def steps(self, n: int) -> None:
+        torch.backends.cudnn.benchmark = self.trainer.config.cudnn_benchmark  # what a training process has
+        for _ in range(n):
+            self.trainer._train_step(self.stage, self.phases)
+            if self.trainer.global_step % self.trainer.config.log_every == 0:  # the loop's log-time host sync
+                self.trainer.scalars.means()
+        torch.backends.cudnn.benchmark = False
+
+
+def interleaved_seconds(loops: dict[str, Loop], steps: int, blocks: int, warmup: int,
+                        device: torch.device) -> dict[str, float]:
+    """Median seconds per step of each loop over `blocks` interleaved blocks of `steps` steps, after `warmup`
+    untimed steps each (allocator, cuDNN autotuning, oneDNN primitive caches, compilation). A loop that fails in
+    its warm-up is reported in one line and left out (e.g. a compiler bug in one switch combination)."""
+    for name, loop in list(loops.items()):
+        try:
+            loop.steps(warmup)
+        except Exception as err:  # noqa: BLE001  (a benchmark reports and goes on)
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            print(f"  {name}: failed in warm-up, left out: {type(err).__name__}: {first[:300]}")
+            del loops[name]
+    sync(device)
+    timings: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(blocks):
+        for name, loop in loops.items():
+            start = time.perf_counter()
+            loop.steps(steps)
+            sync(device)
+            timings[name].append((time.perf_counter() - start) / steps)
+    return {name: statistics.median(v) for name, v in timings.items()}
+
+
+class _FlopCount(TorchDispatchMode):
+    """Sums torch's registered FLOP formulas (matrix products, convolutions, attention; forward and backward) over
+    every op dispatched inside. FlopCounterMode itself tracks modules with backward hooks, which autograd.grad
+    (WGAN-GP's penalty) refuses; counting at the dispatcher needs no hooks."""
+
+    def __init__(self):
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)  # the registry's wrapper reads the shapes
+        return out
+
+
+def step_flops(loop: Loop) -> float:
+    """Floating-point operations of one step, counted at the dispatcher: the numerator of MFU."""
+    counter = _FlopCount()
+    with counter:
+        loop.steps(1)
+    return float(counter.total)

@@ -1,0 +1,32 @@
+"""The speed scripts keep working: benchmarks/throughput.py runs every model's plain loop and multigan's trainer
+with each switch for one tiny step (no timing is checked; the numbers come from real runs, see README)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "throughput.py"
+TINY = ["--steps", "1", "--blocks", "1", "--warmup", "0", "--skip-compile", "--skip-scaling", "--batch-size", "2",
+        "--resolution", "32", "--model-dim", "4", "--length", "4096", "--peak-tflops", "1"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["dcgan", "pix2pix", "cyclegan", "wavegan", "seqgan", "gumbel"])
+def test_throughput_runs_every_model_with_its_switches(model):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(SCRIPT), "--model", model, *TINY], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {line.split()[0] for line in done.stdout.splitlines() if "of plain" in line}
+    expected = {"plain", "multigan", "+bf16", "all"} | ({"+channels_last"} if model in ("dcgan", "pix2pix", "cyclegan") else set())
+    assert rows == expected, done.stdout
+    assert "GFLOP per step" in done.stdout and "failed" not in done.stdout
+
+
+def test_throughput_rejects_an_unknown_model():
+    done = subprocess.run([sys.executable, str(SCRIPT), "--model", "stylegan"], capture_output=True, text=True)
+    assert done.returncode == 2 and "--model stylegan: expected one of dcgan" in done.stderr
