@@ -6,8 +6,12 @@ between loops trustworthy on a shared machine: a slow spell hits every loop's bl
 """
 from __future__ import annotations
 
+import os
 import platform
+import re
 import statistics
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Protocol
@@ -111,3 +115,49 @@ def step_flops(loop: Loop) -> float:
     with counter:
         loop.steps(1)
     return float(counter.total)
+
+
+def line_intervals(command: list[str], cwd: Path, threads: int, pattern: bytes, count: int) -> list[float]:
+    """Seconds between consecutive progress lines (matching `pattern`) of another project's unmodified training
+    script, read as they are printed; the script is stopped after `count` intervals."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           "PYTHONUNBUFFERED": "1"}  # their progress lines must arrive when printed
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    marker, stamps, buffer = re.compile(pattern), [], b""
+    try:
+        while len(stamps) < count + 1:
+            chunk = process.stdout.read1(4096)
+            if not chunk:
+                raise RuntimeError(f"{' '.join(command[:2])} stopped after {len(stamps)} iterations")
+            buffer += chunk
+            found = list(marker.finditer(buffer))
+            stamps += [time.perf_counter()] * len(found)
+            buffer = buffer[found[-1].end():] if found else buffer
+    finally:
+        process.kill()
+        process.wait()
+    return [b - a for a, b in zip(stamps, stamps[1:])]
+
+
+def recipe_step_seconds(recipe: str, overrides: list[str], data_root: Path, threads: int, iterations: int,
+                        warmup: int) -> list[float]:
+    """Seconds of each of multigan's training steps for a recipe (+ overrides) on its real data, on the CPU, the
+    trainer's step as `fit()` runs it, no files written: the "ours" side of a side-by-side."""
+    from multigan import api
+    from multigan.recipe import load_recipe
+
+    torch.set_num_threads(threads)
+    config = load_recipe(recipe, [*overrides, "eval.metrics=[]"])
+    dataset = api.DATASETS.get(config.data_name)(config.data, data_root, "train")
+    model = api.build_model(config, dataset.info, torch.device("cpu"))
+    loader = BatchLoader(dataset, config.train.batch_size, 0)
+    with tempfile.TemporaryDirectory() as scratch:
+        trainer = Trainer(model, loader, config.train, Path(scratch), lambda *a: None, {}, progress=False)
+        trainer.logger = RunLogger(Path(scratch), 0, progress=False, write=False)
+        stage, phases = trainer.stages[0], model.phases(trainer.stages[0].name)
+        times = []
+        for _ in range(warmup + iterations):
+            start = time.perf_counter()
+            trainer._train_step(stage, phases)
+            times.append(time.perf_counter() - start)
+    return times[warmup:]

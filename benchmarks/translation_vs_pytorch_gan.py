@@ -15,22 +15,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 
-from multigan import api
-from multigan.core.data import BatchLoader
-from multigan.core.logging import RunLogger
-from multigan.core.trainer import Trainer
-from multigan.recipe import load_recipe
-from harness import device_name
+from harness import device_name, line_intervals, recipe_step_seconds
 
 SETTINGS = {  # model: (their script, their flags, our recipe, our overrides)
     "pix2pix": ("pix2pix", ["--dataset_name", "facades"], "pix2pix_facades",
@@ -38,7 +31,7 @@ SETTINGS = {  # model: (their script, their flags, our recipe, our overrides)
     "cyclegan": ("cyclegan", ["--dataset_name", "summer2winter_yosemite", "--n_residual_blocks", "9"],
                  "cyclegan_summer2winter", ["model.generator=resnet_9", "model.generator_width=64"]),  # theirs: 64 wide
 }
-BATCH = re.compile(rb"\[Batch (\d+)/")
+BATCH = rb"\[Batch \d+/"  # one progress line per iteration
 
 
 def prepare(pytorch_gan: Path, data_root: Path, work: Path) -> Path:
@@ -65,43 +58,13 @@ def time_theirs(folder: Path, flags: list[str], args: argparse.Namespace) -> lis
     command = [sys.executable, f"{folder.name}.py", "--n_cpu", "1", "--batch_size", str(args.batch_size),
                "--img_height", str(args.size(folder.name)), "--img_width", str(args.size(folder.name)),
                "--sample_interval", "1000000", *flags]  # their default 200 epochs: we stop them
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads),
-           "PYTHONUNBUFFERED": "1"}  # their progress lines must arrive when printed
-    process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    stamps, buffer = [], b""
-    try:
-        while len(stamps) < args.warmup + args.iterations + 1:
-            chunk = process.stdout.read1(4096)
-            if not chunk:
-                raise RuntimeError(f"{folder.name}.py stopped after {len(stamps)} iterations")
-            buffer += chunk
-            for _ in BATCH.findall(buffer):
-                stamps.append(time.perf_counter())
-            buffer = buffer[buffer.rfind(b"[Batch") + 1:] if BATCH.search(buffer) else buffer
-    finally:
-        process.kill()
-        process.wait()
-    deltas = [b - a for a, b in zip(stamps, stamps[1:])]
-    return deltas[args.warmup:]
+    return line_intervals(command, folder, args.threads, BATCH, args.warmup + args.iterations)[args.warmup:]
 
 
 def time_ours(model_name: str, overrides: list[str], args: argparse.Namespace) -> list[float]:
-    torch.set_num_threads(args.threads)
-    config = load_recipe(model_name, [*overrides, f"train.batch_size={args.batch_size}", f"train.amp={args.amp}",
-                                      f"train.channels_last={str(args.channels_last).lower()}", "eval.metrics=[]"])
-    dataset = api.DATASETS.get(config.data_name)(config.data, args.data_root, "train")
-    model = api.build_model(config, dataset.info, torch.device("cpu"))
-    loader = BatchLoader(dataset, args.batch_size, 0)
-    with tempfile.TemporaryDirectory() as scratch:
-        trainer = Trainer(model, loader, config.train, Path(scratch), lambda *a: None, {}, progress=False)
-        trainer.logger = RunLogger(Path(scratch), 0, progress=False, write=False)
-        stage, phases = trainer.stages[0], model.phases("adversarial")
-        times = []
-        for _ in range(args.warmup + args.iterations):
-            start = time.perf_counter()
-            trainer._train_step(stage, phases)
-            times.append(time.perf_counter() - start)
-    return times[args.warmup:]
+    overrides = [*overrides, f"train.batch_size={args.batch_size}", f"train.amp={args.amp}",
+                 f"train.channels_last={str(args.channels_last).lower()}"]
+    return recipe_step_seconds(model_name, overrides, args.data_root, args.threads, args.iterations, args.warmup)
 
 
 def main() -> None:
