@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 import multigan.text.generators as generators
+from multigan.core.speed import autocast
 from multigan.core.phases import DataInfo
 from multigan.text.base import evaluating
 from multigan.text.rollout import rollout, rollout_rewards
@@ -140,13 +141,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="steps per path (interleaved), after one warm-up each")
     parser.add_argument("--oracle", action="store_true", help="start G from the oracle LSTM (needs MULTIGAN_DATA)")
     parser.add_argument("--textgan", metavar="DIR", help="an unpacked TextGAN-PyTorch to time side by side (CPU)")
+    parser.add_argument("--amp", default="none", choices=["none", "bf16"],
+                        help="after only: the step under bf16 autocast, as train.amp: bf16 runs it")
     args = parser.parse_args()
     device = torch.device(args.device)
     model = build(device, args.oracle)
     optimizer = model.optimizers()["generator_adv"]
     print(f"device: {device_name(device)}; torch {torch.__version__}; OMP_NUM_THREADS="
           f"{__import__('os').environ.get('OMP_NUM_THREADS', 'unset')}")
-    print("seqgan_oracle shapes: B=64, L=20, V=5000, 16 rollouts, D filters 1..20 (1720), model.d_steps=0")
+    print("seqgan_oracle shapes: B=64, L=20, V=5000, 16 rollouts, D filters 1..20 (1720), model.d_steps=0; "
+          f"after: amp={args.amp}")
 
     with torch.no_grad(), evaluating(model.rollout_network, model.discriminator):  # same completions, both paths
         tokens = model.fake_tokens(64)
@@ -154,13 +158,23 @@ def main() -> None:
         difference = (rollout_rewards(model.discriminator, completions, tokens, shared_prefix=False)
                       - rollout_rewards(model.discriminator, completions, tokens, shared_prefix=True)).abs().max().item()
     print(f"max |reward(before) - reward(after)| on one batch: {difference:.2e}")
+    if args.amp != "none":
+        with torch.no_grad(), evaluating(model.rollout_network, model.discriminator):
+            with autocast(device, args.amp):
+                low = rollout_rewards(model.discriminator, completions, tokens, shared_prefix=True)
+            plain = rollout_rewards(model.discriminator, completions, tokens, shared_prefix=False)
+        print(f"max |reward(before) - reward(after, {args.amp})| on the same batch: "
+              f"{(plain - low.float()).abs().max().item():.2e}")
 
     times = {"before": {}, "after": {}}
+    after_autocast = lambda: autocast(device, args.amp)  # noqa: E731
     for plain in (True, False):  # warm-up
-        pg_step(model, optimizer, plain, {})
+        with contextlib.nullcontext() if plain else after_autocast():
+            pg_step(model, optimizer, plain, {})
     for _ in range(args.repeats):
         for name, plain in (("before", True), ("after", False)):
-            pg_step(model, optimizer, plain, times[name])
+            with contextlib.nullcontext() if plain else after_autocast():
+                pg_step(model, optimizer, plain, times[name])
     median = {name: {part: statistics.median(v) for part, v in parts.items()} for name, parts in times.items()}
     for name in ("before", "after"):
         m = median[name]
