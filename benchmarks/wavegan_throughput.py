@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="steps per timed block")
     parser.add_argument("--blocks", type=int, default=5, help="timed blocks per loop (interleaved)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps per loop first (0 for minute-long steps)")
+    parser.add_argument("--amp", default="none", choices=["none", "bf16"], help="multigan only: train.amp")
     parser.add_argument("--reference-dir", help="a checkout of mostafaelaraby/wavegan-pytorch to time beside ours")
     args = parser.parse_args()
 
@@ -113,7 +114,7 @@ def main() -> None:
     data = random_audio(max(256, 2 * args.batch_size), args.length)
     model = WaveGAN(WaveGANConfig(model_dim=args.model_dim, d_steps=args.d_steps), data.info).to(device)
     loops = {"plain": Plain(copy.deepcopy(model.generator), copy.deepcopy(model.discriminator), data, args, device),
-             "multigan": TrainerLoop(model, data, args.batch_size, device)}
+             "multigan": TrainerLoop(model, data, args.batch_size, device, amp=args.amp)}
     if args.reference_dir:
         loops["reference"] = reference_loop(args.reference_dir, data, args, device)
     for loop in loops.values():  # warm-up: allocator, oneDNN primitive caches
@@ -128,7 +129,7 @@ def main() -> None:
             timings[name].append((time.perf_counter() - start) / args.steps)
     seconds = {name: statistics.median(v) for name, v in timings.items()}
     print(f"device: {device_name(device)}; torch {torch.__version__}; WaveGAN d={args.model_dim}, {args.length} "
-          f"samples, batch {args.batch_size}, {args.d_steps} critic updates per step")
+          f"samples, batch {args.batch_size}, {args.d_steps} critic updates per step; multigan amp={args.amp}")
     print(f"median of {args.blocks} interleaved blocks x {args.steps} steps")
     for name, value in seconds.items():
         print(f"  {name:<10} {value:9.3f} s/step  {args.batch_size / value:9.1f} waveforms/s (generator updates)")
