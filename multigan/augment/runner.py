@@ -55,7 +55,10 @@ def check_study(study: StudyConfig, out: Path, data_root: str | Path | None) -> 
     real = load_real(study, plan, data_root, "train")
     sizes = [len(group) for group in rows_by_class(labels_of(real), real.info.num_classes)]
     grid_cells.check_budgets(study, sizes, real.info.class_names or [str(c) for c in range(len(sizes))])
-    select_device(study.device)
+    try:
+        select_device(study.device)
+    except ValueError as err:
+        raise StudyError(f"{study.source}: device: {err}") from None
     return plan, real
 
 
