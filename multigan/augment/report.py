@@ -58,6 +58,8 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     axes.axhspan(100 * (only["mean"] - only["std"]), 100 * (only["mean"] + only["std"]), color="black", alpha=0.1)
     if max(budgets) / min(budgets) > 10:
         axes.set_xscale("log")
+        axes.minorticks_off()
+    axes.set_xticks([100 * b for b in budgets], [f"{100 * b:g} %" for b in budgets])
     axes.set_xlabel("label budget (% of the real train split, class-balanced)")
     axes.set_ylabel("test accuracy (%)")
     axes.set_title(f"{summary['study']}: mean ± std over {len(only['seeds'])} seeds", fontsize=10)

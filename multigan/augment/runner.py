@@ -68,7 +68,8 @@ def describe_device(device: torch.device) -> str:
         return f"{device} ({torch.cuda.get_device_name(device)})"
     cpuinfo = Path("/proc/cpuinfo")
     names = re.findall(r"model name\s*:\s*(.+)", cpuinfo.read_text()) if cpuinfo.is_file() else []
-    return f"cpu ({names[0].strip() if names else platform.machine()}, {torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"cpu ({names[0].strip() if names else platform.machine()}, {threads} thread{'s' * (threads > 1)})"
 
 
 def stage_seconds(out: Path, **spent: float) -> dict[str, float]:
