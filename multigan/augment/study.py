@@ -116,6 +116,9 @@ def check_values(config: StudyConfig) -> None:
         raise StudyError(f"{where}: budgets must be shares of the train split in (0, 1], got {config.budgets}")
     if any(not r > 0 for r in config.synthetic.ratios):
         raise StudyError(f"{where}: synthetic.ratios must be positive, got {config.synthetic.ratios}")
+    for key, values in (("budgets", config.budgets), ("synthetic.ratios", config.synthetic.ratios)):
+        if len(set(values)) != len(values):
+            raise StudyError(f"{where}: {key} lists a value twice: {values}")
     for key, value, low in (("seeds", config.seeds, 1), ("classifier.steps", config.classifier.steps, 1),
                             ("classifier.batch_size", config.classifier.batch_size, 1),
                             ("synthetic.only_size", config.synthetic.only_size, 0),

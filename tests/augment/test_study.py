@@ -122,6 +122,7 @@ def test_budget_that_empties_a_class_is_refused(tmp_path, capsys):
     ({"classifier": {"epochs": 3}}, "unknown key 'epochs' in section 'classifier'"),
     ({"seeds": "three"}, "seeds must be an integer, got 'three'"),
     ({"budgets": [0, 0.5]}, "budgets must be shares of the train split in (0, 1]"),
+    ({"synthetic": {"ratios": [1, 1.0]}}, "synthetic.ratios lists a value twice"),
     ({"gan": {"recipe": "dcgan_digits", "run": "runs/x"}}, "give exactly one of gan.recipe"),
 ])
 def test_bad_study_keys_and_values_name_the_key(tmp_path, capsys, changes, expected):
