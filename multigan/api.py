@@ -309,3 +309,13 @@ def evaluate(
     write_json_atomic(target, record)
     record["path"] = str(target)
     return record
+
+
+def augment_eval(study: str | Path, out: str | Path | None = None, data_root: str | Path | None = None,
+                 progress: bool = True) -> dict[str, Any]:
+    """Run (or resume) the augmentation study in the file `study` (or recipes/augment/<study>.yaml): see
+    multigan/augment/. Returns its summary (also in <out>/results.json) with the paths of the table and plot."""
+    from multigan.augment.runner import run_study
+    from multigan.augment.study import load_study
+
+    return run_study(load_study(str(study)), out, data_root, progress)

@@ -22,6 +22,7 @@ EPILOG = """examples:
   multigan sample runs/wavegan_digits --n 500 --out wavs/         one WAV per sample + manifest.csv
   multigan sample runs/pix2pix_facades --input my_label_maps/ --out photos/     translate a folder
   multigan sample runs/cyclegan_summer2winter --input photos/ --out winter/ --direction AtoB
+  multigan augment-eval fashion_dcgan_cond                does synthetic data help a classifier? (recipes/augment/)
 """
 
 SAMPLE_EPILOG = """examples:
@@ -100,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", metavar="FILE", help="where to write the JSON (default: RUN/eval.json)")
 
     commands.add_parser("recipes", help="list the recipes with one-line descriptions")
+
+    augment = commands.add_parser("augment-eval", help="downstream study: a classifier trained on real, real + "
+                                  "synthetic and synthetic-only data, at several label budgets")
+    augment.add_argument("study", help="study file, or a name in recipes/augment/ (e.g. fashion_dcgan_cond)")
+    augment.add_argument("--out", metavar="DIR", help="study folder (default: runs/augment/<study>); rerun to resume")
+    augment.add_argument("--data-root", metavar="DIR", help="datasets root (default: $MULTIGAN_DATA, else ./data)")
+    augment.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
@@ -207,7 +215,21 @@ def cmd_recipes(args: argparse.Namespace) -> None:
         print(f"{path.stem:<{width}}  {recipe_description(path)}")
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "recipes": cmd_recipes}
+def cmd_augment_eval(args: argparse.Namespace) -> None:
+    from multigan import api
+
+    try:
+        summary = api.augment_eval(args.study, args.out, args.data_root, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print("multigan: interrupted; rerun the same command to resume the study (finished cells are kept)",
+              file=sys.stderr)
+        raise SystemExit(130) from None
+    print(Path(summary["paths"]["markdown"]).read_text(encoding="utf-8"), end="")
+    print(f"table: {summary['paths']['markdown']}, {summary['paths']['json']}; plot: {summary['paths']['plot']}")
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "recipes": cmd_recipes,
+            "augment-eval": cmd_augment_eval}
 
 
 def main(argv: list[str] | None = None) -> int:

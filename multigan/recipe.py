@@ -193,8 +193,10 @@ def _named(raw: dict[str, Any], section: str, registry: Any, source: str) -> tup
 
 
 def build(cls: type, values: dict[str, Any], where: str, source: str) -> Any:
-    """Instantiate dataclass `cls` from `values`, checking every key and type."""
+    """Instantiate dataclass `cls` from `values`, checking every key and type. `where` names the section ("" for
+    a file's top level, e.g. an augmentation study's)."""
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    prefix = f"{where.split(' ')[0]}." if where else ""
     hints = typing.get_type_hints(cls)
     aliases = getattr(cls, "ALIASES", {})  # familiar short names, e.g. DCGAN's ngf -> generator_width
     kwargs = {}
@@ -203,8 +205,8 @@ def build(cls: type, values: dict[str, Any], where: str, source: str) -> Any:
         if key not in fields:
             raise RecipeError(_unknown(source, key, where, list(fields)))
         if key in kwargs:
-            raise RecipeError(f"{source}: {where.split(' ')[0]}.{key} is given twice (once by an alias)")
-        kwargs[key] = _convert(value, hints[key], f"{where.split(' ')[0]}.{key}", source)
+            raise RecipeError(f"{source}: {prefix}{key} is given twice (once by an alias)")
+        kwargs[key] = _convert(value, hints[key], f"{prefix}{key}", source)
     return cls(**kwargs)
 
 

@@ -128,21 +128,26 @@ def accuracy(model: nn.Module, dataset: Dataset, batch_size: int, device: torch.
     return correct / len(dataset)
 
 
-def train_classifier(train: Dataset, config: ClassifierConfig, device: torch.device) -> nn.Module:
-    """Supervised training with AdamW and a one-cycle schedule; own RNG, so the caller's random state is untouched."""
+def train_classifier(train: Dataset, config: ClassifierConfig, device: torch.device,
+                     steps: int | None = None, verbose: bool = True) -> nn.Module:
+    """Supervised training with AdamW and a one-cycle schedule; own RNG, so the caller's random state is untouched.
+    `config.epochs` passes over `train`, or exactly `steps` updates (reshuffled every pass) when given: the
+    augmentation study trains every cell for the same number of updates, whatever its data size."""
     network, feature_input = network_for(train.info)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model = network.build(train.info, config).to(device)
     batch_size = min(config.batch_size, len(train))
     steps_per_epoch = len(train) // batch_size
+    total = steps or config.epochs * steps_per_epoch
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=config.epochs * steps_per_epoch)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=total)
     generator = torch.Generator().manual_seed(config.seed)
     model.train()
-    for epoch in range(config.epochs):
+    done, epoch = 0, 0
+    while done < total:
         order = torch.randperm(len(train), generator=generator)
-        for step in range(steps_per_epoch):
+        for step in range(min(steps_per_epoch, total - done)):
             batch = train.gather(order[step * batch_size : (step + 1) * batch_size])
             logits = model(batch[feature_input.key].to(device))
             loss = F.cross_entropy(logits, batch["label"].to(device))
@@ -150,7 +155,9 @@ def train_classifier(train: Dataset, config: ClassifierConfig, device: torch.dev
             loss.backward()
             optimizer.step()
             schedule.step()
-        log.info("domain classifier epoch %d/%d: loss %.4f", epoch + 1, config.epochs, loss.item())
+        done, epoch = min(done + steps_per_epoch, total), epoch + 1
+        if verbose:
+            log.info("domain classifier epoch %d/%d: loss %.4f", epoch, -(-total // steps_per_epoch), loss.item())
     return model.eval().requires_grad_(False)
 
 
