@@ -17,7 +17,8 @@ from typing import Any
 from multigan.bench import plots
 from multigan.bench.runner import RUNS, read_record
 from multigan.bench.stability import detect_collapse, seed_spread
-from multigan.bench.suite import PlannedRun, Suite
+from multigan.bench.plan import PlannedRun
+from multigan.bench.suite import Suite
 from multigan.errors import UserError
 
 AGNOSTIC = ("fd_norm", "precision", "recall", "density", "coverage", "class_coverage", "memorisation")

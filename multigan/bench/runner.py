@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from multigan.bench.suite import PlannedRun, Suite, SuiteError, sweep_option
+from multigan.bench.plan import PlannedRun, sweep_option
+from multigan.bench.suite import Suite, SuiteError
 from multigan.core import checkpoint as ckpt
 from multigan.core.files import write_json_atomic
 from multigan.errors import UserError
