@@ -25,7 +25,7 @@ class PlannedRun:
     seed: int
     modality: str
     config: RunConfig
-    recipe_path: str
+    sweep: tuple[str, list[float]] | None = None  # (sampling option, values) when the run is swept
 
     @property
     def run_id(self) -> str:
@@ -35,12 +35,21 @@ class PlannedRun:
         return json.loads(json.dumps(self.config.to_dict(), default=list))
 
     def digest(self) -> str:
-        """Changes whenever what this run trains or measures changes: a finished run with another digest is stale."""
-        payload = json.dumps([self.config_dict(), self.sweep_values_key()], sort_keys=True)
+        """Changes whenever what the run trains or measures changes (a finished run with another digest is stale),
+        and not when a later multigan adds a config field with a default: only values off the defaults count."""
+        payload = json.dumps([self.config.model_name, self.config.data_name, changed_values(self.config), self.sweep],
+                             sort_keys=True, default=dataclasses.asdict)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
-    def sweep_values_key(self) -> Any:
-        return self.spec.sweep
+
+def changed_values(config: RunConfig) -> dict[str, dict[str, Any]]:
+    """section -> {field: value} for the values that differ from their dataclass's defaults."""
+    changed = {}
+    for section in ("model", "data", "train", "eval"):
+        values, defaults = getattr(config, section), type(getattr(config, section))()
+        changed[section] = {f.name: getattr(values, f.name) for f in dataclasses.fields(values)
+                            if getattr(values, f.name) != getattr(defaults, f.name)}
+    return changed
 
 
 def plan_runs(suite: Suite, problems: list[str]) -> list[PlannedRun]:
@@ -50,11 +59,12 @@ def plan_runs(suite: Suite, problems: list[str]) -> list[PlannedRun]:
         base = resolve_run(suite, spec, problems)
         if base is None:
             continue
+        option = sweep_option(base, suite) if spec.sweep else ""
         for seed in suite.seeds:
             config = dataclasses.replace(base, train=dataclasses.replace(base.train, seed=seed),
                                          out=dataclasses.replace(base.out, name=f"{spec.name}-s{seed}"))
             planned.append(PlannedRun(spec, seed, MODELS.get(base.model_name).modality, config,
-                                      base.source.split(" with --set")[0]))
+                                      (option, suite.sweeps[option]) if option else None))
     return planned
 
 
@@ -68,7 +78,8 @@ def resolve_run(suite: Suite, spec: RunSpec, problems: list[str]) -> RunConfig |
     if path is None:
         problems.append(f"{where}.recipe: give a recipe name or file")
         return None
-    fixed = [o for o in spec.overrides if o.split("=")[0].strip() in ("train.steps", "train.seed", "eval.metrics")]
+    fixed = [o for o in spec.overrides
+             if o.split("=")[0].strip() in ("train.steps", "train.seed", "train.time_limit", "eval.metrics")]
     if fixed:
         problems.append(f"{where}.set: {', '.join(fixed)}: the suite's budget, seeds and metrics decide these")
     try:
@@ -81,12 +92,14 @@ def resolve_run(suite: Suite, spec: RunSpec, problems: list[str]) -> RunConfig |
     if metrics is None:
         problems.append(f"{where}: a {modality} run, but metrics: has no '{modality}' list")
         return None
-    stages = budget_stages(config, suite.budget.steps, any(o.startswith("train.stages") for o in spec.overrides),
+    budget = suite.budget
+    steps = budget.steps or sum(s.steps for s in config.train.stage_list())  # the clock alone: the recipe's steps
+    stages = budget_stages(config, steps, any(o.startswith("train.stages") for o in spec.overrides) or not budget.steps,
                            where, problems)
     try:
         values = {**{f.name: getattr(config.eval, f.name) for f in dataclasses.fields(EvalConfig)},
                   **suite.eval.get(modality, {})}
-        every = max(1, suite.budget.steps // max(1, suite.budget.evals))
+        every = max(1, steps // max(1, budget.evals))
         evaluation = build(EvalConfig, {**values, "metrics": metrics, "every": every}, "eval", where)
     except RecipeError as err:
         problems.append(str(err))
@@ -100,8 +113,8 @@ def resolve_run(suite: Suite, spec: RunSpec, problems: list[str]) -> RunConfig |
                             f"(it takes {', '.join(MODELS.get(config.model_name).sampling_options) or 'none'})")
         elif sweep_problem(option, metrics):
             problems.append(f"{where}.sweep: {sweep_problem(option, metrics)}")
-    train = dataclasses.replace(config.train, stages=stages, steps=suite.budget.steps, sample_every=0,
-                                checkpoint_every=every, log_every=min(config.train.log_every, every))
+    train = dataclasses.replace(config.train, stages=stages, steps=steps, sample_every=0, checkpoint_every=every,
+                                log_every=min(config.train.log_every, every), time_limit=float(budget.wall_clock_s))
     return dataclasses.replace(config, train=train, eval=evaluation)
 
 
@@ -112,7 +125,7 @@ def budget_stages(config: RunConfig, steps: int, explicit: bool, where: str,
         return []
     stages = config.train.stages
     total = sum(s.steps for s in stages)
-    if explicit:
+    if explicit:  # the run's own stages: they must fit the budget
         if total != steps:
             problems.append(f"{where}.set: train.stages add up to {total} steps; the budget is {steps}")
         return [dataclasses.replace(s, eval_every=0) for s in stages]

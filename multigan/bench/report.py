@@ -20,14 +20,11 @@ from multigan.bench.stability import detect_collapse, seed_spread
 from multigan.bench.plan import PlannedRun
 from multigan.bench.suite import Suite
 from multigan.errors import UserError
+from multigan.registry import MODELS
 
 AGNOSTIC = ("fd_norm", "precision", "recall", "density", "coverage", "class_coverage", "memorisation")
-NATIVE = {
-    "image": ("fid", "kid", "is", "class_kl"),
-    "text": ("bleu2", "bleu3", "bleu4", "bleu5", "self_bleu2", "self_bleu3", "self_bleu4", "self_bleu5", "nll_gen",
-             "nll_oracle", "memorisation_exact"),
-    "audio": ("fad", "fad_classifier", "is", "class_kl"),
-}
+NATIVE_ORDER = ("fid", "kid", "is", "fad", "fad_classifier", "bleu2", "bleu3", "bleu4", "bleu5", "self_bleu2",
+                "self_bleu3", "self_bleu4", "self_bleu5", "nll_gen", "nll_oracle")  # then the rest, sorted
 COLLAPSE_METRIC = "fd_norm"  # the curve the collapse rule reads: the same measure in every modality
 DASH = "—"
 # protocol keys the cards show, in order (the rest stays in report.json)
@@ -65,12 +62,17 @@ class Gallery:
     name: str = ""
 
 
+def kind_of(run: PlannedRun) -> str:
+    """The run's modality, or "translation" for models that translate inputs rather than sample from noise."""
+    return "translation" if hasattr(MODELS.get(run.config.model_name), "translate") else run.modality
+
+
 def suite_summary(suite: Suite, planned: list[PlannedRun]) -> dict[str, Any]:
-    first = {run.spec.name: run for run in planned}
+    first = {run.spec.name: run for run in planned}  # load_suite plans every run or raises
     runs = [{"name": spec.name, "label": spec.label, "recipe": spec.recipe, "set": spec.overrides,
-             "sweep": spec.sweep, "modality": first[spec.name].modality if spec.name in first else "",
-             "model": first[spec.name].config.model_name if spec.name in first else "",
-             "data": first[spec.name].config.data_name if spec.name in first else ""} for spec in suite.runs]
+             "sweep": spec.sweep, "modality": first[spec.name].modality, "kind": kind_of(first[spec.name]),
+             "model": first[spec.name].config.model_name, "data": first[spec.name].config.data_name}
+            for spec in suite.runs]
     return {"name": suite.name, "description": suite.description, "source": suite.source,
             "budget": dataclasses.asdict(suite.budget), "seeds": suite.seeds, "metrics": suite.metrics,
             "eval": suite.eval, "sweeps": suite.sweeps, "runs": runs}
@@ -169,7 +171,7 @@ def main_table(report: dict[str, Any]) -> Table:
         cells = [memorisation_cell(report, spec["name"], summary) if c == "memorisation" else cell(summary, c)
                  for c in columns]
         done = len(runs_of(report, spec["name"])) - len(summary["failed"])
-        rows.append([label(spec), spec["modality"], *cells, collapse_cell(summary),
+        rows.append([label(spec), spec["kind"], *cells, collapse_cell(summary),
                      f"{done}/{len(runs_of(report, spec['name']))}"])
     note = ("Mean ± sample std over the seeds. fd_norm: Fréchet distance scaled so the "
             "real-vs-real floor is 0 and the modality's trivial generator (noise images, uniform random tokens, "
@@ -181,15 +183,17 @@ def main_table(report: dict[str, Any]) -> Table:
 
 
 def native_tables(report: dict[str, Any]) -> list[Table]:
+    """One table per kind of run (image, text, audio, translation): every result that is not modality-agnostic."""
     tables = []
-    for modality, names in NATIVE.items():
-        specs = [s for s in report["suite"]["runs"] if s["modality"] == modality]
-        columns = [n for n in names if any(n in report["summary"][s["name"]]["metrics"] for s in specs)]
-        if not specs or not columns:
+    for kind in dict.fromkeys(s["kind"] for s in report["suite"]["runs"]):
+        specs = [s for s in report["suite"]["runs"] if s["kind"] == kind]
+        present = {n for s in specs for n in report["summary"][s["name"]]["metrics"] if n not in AGNOSTIC}
+        columns = [n for n in NATIVE_ORDER if n in present] + sorted(present - set(NATIVE_ORDER))
+        if not columns:
             continue
         rows = [[label(s), *(cell(report["summary"][s["name"]], c) for c in columns)] for s in specs]
-        tables.append(Table(f"{modality.capitalize()} metrics (modality-native)", ["run", *columns], rows,
-                            protocol_card(report, columns, modality)))
+        tables.append(Table(f"{kind.capitalize()} metrics (modality-native)", ["run", *columns], rows,
+                            protocol_card(report, columns, kind)))
     return tables
 
 
@@ -216,8 +220,10 @@ def failure_table(report: dict[str, Any]) -> Table | None:
 
 def budget_text(report: dict[str, Any]) -> str:
     budget, suite = report["suite"]["budget"], report["suite"]
-    return (f"{budget['steps']} training steps per run (all stages), {budget['evals']} evaluations, seeds "
-            f"{', '.join(map(str, suite['seeds']))}")
+    steps = f"{budget['steps']} training steps per run (all stages)" if budget["steps"] else "each recipe's steps"
+    clock = f", at most {budget['wall_clock_s']:g} s of training per run" if budget.get("wall_clock_s") else ""
+    return f"{steps}{clock}, {budget['evals']} evaluations, seeds {', '.join(map(str, suite['seeds']))}"
+
 
 
 def software_lines(report: dict[str, Any]) -> list[str]:
@@ -227,12 +233,12 @@ def software_lines(report: dict[str, Any]) -> list[str]:
             "software: " + (", ".join(f"{k} {v}" for k, v in versions.items()) or DASH)]
 
 
-def protocol_card(report: dict[str, Any], columns: list[str], modality: str | None = None) -> list[str]:
+def protocol_card(report: dict[str, Any], columns: list[str], kind: str | None = None) -> list[str]:
     """One line per data set and shared protocol (metrics measured alike are listed together), then budget,
     device, software. A value that differs between seeds is shown as a/b."""
     groups: dict[str, list[str]] = {}
     for spec in report["suite"]["runs"]:
-        if modality and spec["modality"] != modality:
+        if kind and spec["kind"] != kind:
             continue
         runs = [r for r in runs_of(report, spec["name"]) if r["status"] == "done"]
         for name in columns:
@@ -244,7 +250,7 @@ def protocol_card(report: dict[str, Any], columns: list[str], modality: str | No
                 values = sorted({str(p[key]) for p in protocols if key in p})
                 if values:
                     shown.append(f"{key}={'/'.join(values)}")
-            names = groups.setdefault(f"[{spec['modality']}, {spec['data']}]: {', '.join(shown)}", [])
+            names = groups.setdefault(f"[{spec['kind']}, {spec['data']}]: {', '.join(shown)}", [])
             if name not in names:
                 names.append(name)
     lines = [f"{', '.join(names)} {key}" for key, names in groups.items()]

@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import multiprocessing
 import shutil
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Iterator, TextIO
 
-from multigan.bench.plan import PlannedRun, sweep_option
+from multigan.bench.plan import PlannedRun
 from multigan.bench.suite import Suite, SuiteError
 from multigan.core import checkpoint as ckpt
 from multigan.core.files import write_json_atomic
@@ -66,18 +69,17 @@ def is_complete(run: PlannedRun, run_dir: Path) -> bool:
     return bool(record) and record["status"] == "done" and record.get("digest") == run.digest()
 
 
-def request_for(run: PlannedRun, suite: Suite, run_dir: Path, data_root: str | None, inline: bool) -> dict[str, Any]:
+def request_for(run: PlannedRun, run_dir: Path, data_root: str | None, inline: bool) -> dict[str, Any]:
     """What the worker needs, as plain data (it crosses a process boundary). An interrupted run (checkpoints, no
     record) resumes from its last checkpoint; a failed or empty one starts over."""
     record = read_record(run_dir)
     resume = record is None and bool(ckpt.list_checkpoints(run_dir / "checkpoints")) if run_dir.is_dir() else False
     if not resume and run_dir.exists():
         shutil.rmtree(run_dir)
-    option = sweep_option(run.config, suite) if run.spec.sweep else ""
     memory = ("peak resident memory of the bench process (inline runs share it)" if inline
               else "peak resident memory of the run's own process (CUDA: peak allocated)")
     return {"run_id": run.run_id, "config": run.config_dict(), "run_dir": str(run_dir), "data_root": data_root,
-            "resume": resume, "digest": run.digest(), "sweep": [option, suite.sweeps[option]] if option else None,
+            "resume": resume, "digest": run.digest(), "sweep": list(run.sweep) if run.sweep else None,
             "memory_protocol": memory}
 
 
@@ -98,7 +100,7 @@ def execute_isolated(request: dict[str, Any]) -> None:
     process.start()
     try:
         process.join()
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, or SIGTERM (see `terminating_cleanly`): the run must not train on, orphaned
         process.terminate()
         process.join()
         raise
@@ -108,6 +110,24 @@ def execute_isolated(request: dict[str, Any]) -> None:
         write_json_atomic(run_dir / RECORD, {"status": "failed", "run_id": request["run_id"],
                                              "digest": request["digest"],
                                              "error": f"the run's process ended with exit code {process.exitcode}"})
+
+
+@contextmanager
+def terminating_cleanly() -> Iterator[None]:
+    """SIGTERM ends the bench as Ctrl-C does (the running run's process is stopped; rerunning resumes), instead of
+    killing this process alone and leaving the run training on."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def duration(seconds: float) -> str:
@@ -140,14 +160,20 @@ def run_suite(suite: Suite, planned: list[PlannedRun], out: Path, data_root: str
     (out / RUNS).mkdir(parents=True, exist_ok=True)
     write_marker(out, suite, planned)
     execute: Callable[[dict[str, Any]], None] = execute_in_process if inline else execute_isolated
-    progress, outcome = Progress(len(planned), stream), {}
+    with terminating_cleanly():
+        return run_planned(planned, out, data_root, inline, execute, Progress(len(planned), stream))
+
+
+def run_planned(planned: list[PlannedRun], out: Path, data_root: str | None, inline: bool,
+                execute: Callable[[dict[str, Any]], None], progress: Progress) -> dict[str, str]:
+    outcome = {}
     for index, run in enumerate(planned, start=1):
         run_dir = out / RUNS / run.run_id
         if is_complete(run, run_dir):
             outcome[run.run_id] = "skipped"
             progress.line(index, run, "already complete, skipped")
             continue
-        request = request_for(run, suite, run_dir, data_root, inline)
+        request = request_for(run, run_dir, data_root, inline)
         steps = run.config.train.steps
         progress.line(index - 1, run, f"{'resuming' if request['resume'] else 'training'} {steps} steps ...")
         started = time.perf_counter()

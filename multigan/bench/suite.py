@@ -2,7 +2,8 @@
 `PlannedRun` (a resolved recipe) per run and seed.
 
     suite: text_vs_image                 # its identity: an output folder holds the runs of one suite
-    budget: {steps: 600, evals: 4}       # every run trains `steps` steps in all, evaluated `evals` times
+    budget: {steps: 600, evals: 4}       # every run trains `steps` steps in all, evaluated `evals` times;
+                                         # and/or wall_clock_s: 300, seconds of training per run
     seeds: [0, 1, 2]                     # at least 3: the report gives mean ± std over seeds
     metrics:                             # per modality; results of metrics a modality lacks are shown as "—"
       image: [fid, prdc, fd_norm, memorisation]
@@ -49,8 +50,9 @@ class SuiteError(UserError):
 
 @dataclass
 class Budget:
-    steps: int = 0  # training steps of every run, all stages together
-    evals: int = 4  # evaluations per run, evenly spaced, the last at the end: the metric-vs-step curves
+    steps: int = 0  # training steps of every run, all stages together; 0: each recipe's own (with wall_clock_s)
+    wall_clock_s: float = 0.0  # seconds of training per run (train.time_limit); 0: none
+    evals: int = 4  # evaluations per run, evenly spaced over its steps, the last at the end: the curves
 
 
 @dataclass
@@ -146,16 +148,21 @@ def parse_suite(raw: Any, source: str, problems: list[str]) -> Suite | None:
 
 
 def parse_budget(raw: Any, problems: list[str]) -> Budget:
+    keys = ("steps", "wall_clock_s", "evals")
     if not isinstance(raw, dict):
-        problems.append("budget: give {steps: N, evals: K} (steps per run, all stages together)")
+        problems.append("budget: give {steps: N, evals: K} (steps per run, all stages together) and/or wall_clock_s")
         return Budget()
-    _unknown_keys(raw, ("steps", "evals"), "budget", problems)
-    budget = Budget(**{k: v for k, v in raw.items() if k in ("steps", "evals")})
-    for key in ("steps", "evals"):
+    _unknown_keys(raw, keys, "budget", problems)
+    budget = Budget(**{k: v for k, v in raw.items() if k in keys})
+    for key, kinds in (("steps", (int,)), ("wall_clock_s", (int, float)), ("evals", (int,))):
         value = getattr(budget, key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            problems.append(f"budget.{key} must be a positive integer, got {value!r}")
-    if not problems and budget.evals > budget.steps:
+        if isinstance(value, bool) or not isinstance(value, kinds) or value < (key == "evals"):
+            problems.append(f"budget.{key} must be a {'positive' if key == 'evals' else 'non-negative'} "
+                            f"{'integer' if kinds == (int,) else 'number'}, got {value!r}")
+            return budget
+    if not budget.steps and not budget.wall_clock_s:
+        problems.append("budget: give steps (per run, all stages), wall_clock_s (seconds of training per run), or both")
+    elif budget.steps and budget.evals > budget.steps:
         problems.append(f"budget.evals ({budget.evals}) cannot exceed budget.steps ({budget.steps})")
     return budget
 

@@ -90,3 +90,18 @@ def test_cli_usage_mistakes_are_one_line(tmp_path, capsys):
     assert main(["bench", "--report-only", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "report.json: no such file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_wall_clock_budget_keeps_the_recipes_steps_and_limits_the_time(write_suite):
+    raw = image_suite(budget={"wall_clock_s": 90, "evals": 2}, metrics={"image": ["fid"], "text": ["bleu"]},
+                      runs=[{"name": "dcgan", "recipe": "dcgan_digits", "set": TINY_DCGAN},
+                            {"name": "gan", "recipe": "seqgan_coco", "set": ["data.limit=50"]}])
+    _, planned = load_suite(str(write_suite(raw)))
+    image, text = planned[0].config, planned[3].config
+    assert image.train.time_limit == 90 and image.train.steps == 3000 and image.eval.every == 1500
+    assert [s.steps for s in text.train.stages] == [4680, 600, 40] and text.train.time_limit == 90
+
+
+def test_a_budget_needs_steps_or_a_clock(write_suite):
+    (problem,) = problems_of(write_suite(image_suite(budget={"evals": 2})))
+    assert "give steps" in problem and "wall_clock_s" in problem
