@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from multigan.bench.parts import Figure  # noqa: E402
 from multigan.bench.stability import seed_spread  # noqa: E402
 
 DPI = 80
@@ -84,8 +85,6 @@ def quality_diversity_figure(report: dict[str, Any], option: str) -> tuple[bytes
 
 
 def quality_diversity_figures(report: dict[str, Any]) -> list[Any]:
-    from multigan.bench.report import Figure
-
     figures = []
     for option in report["suite"]["sweeps"]:
         drawn = quality_diversity_figure(report, option)
@@ -100,8 +99,6 @@ def runs(report: dict[str, Any], spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def curve_figures(report: dict[str, Any]) -> list[Any]:
-    from multigan.bench.report import Figure
-
     figures = []
     for spec in report["suite"]["runs"]:
         done = [r for r in runs(report, spec) if r["status"] == "done" and r.get("curves")]

@@ -8,7 +8,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from multigan.bench.report import Figure, Gallery, Table
+from multigan.bench.parts import Figure, Gallery, Table
 from multigan.core.files import write_bytes_atomic, write_text_atomic
 
 FILES = "report_files"
