@@ -23,6 +23,7 @@ th { background: #f2f2f2; }
 .note { font-size: 0.85em; color: #555; }
 figure { margin: 1em 0; }
 figcaption { font-size: 0.85em; color: #555; }
+img.gallery { width: 480px; max-width: 100%; image-rendering: pixelated; }  /* 28 px samples, enlarged */
 pre { background: #f6f6f6; padding: 0.6em; font-size: 0.85em; white-space: pre-wrap; }
 """
 
@@ -89,7 +90,7 @@ def part_html(part: Any) -> str:
         return (f'<figure><img src="{data_uri(part.png)}" alt="{esc(part.title)}">'
                 f"<figcaption>{esc(part.title)}: {esc(part.caption)}</figcaption></figure>")
     if isinstance(part, Gallery):
-        body = (f'<img src="{data_uri(part.png)}" alt="{esc(part.title)}">' if part.png is not None
+        body = (f'<img class="gallery" src="{data_uri(part.png)}" alt="{esc(part.title)}">' if part.png is not None
                 else "<pre>" + esc("\n".join(part.lines)) + "</pre>")
         return f"<h3>{esc(part.title)}</h3>{body}"
     raise TypeError(f"cannot render {type(part).__name__}")
