@@ -88,7 +88,7 @@ def main_table(report: dict[str, Any]) -> Table:
             "real-vs-real floor is 0 and the modality's trivial generator (noise images, uniform random tokens, "
             "noise audio) is 1; lower is better. memorisation: share of samples nearer the training set than real "
             "test data there is (real: the same rule on real test data). Collapsed: the fd_norm curve gave back "
-            "more than half its improvement (bench/stability.py). — : does not apply or no seed produced it.")
+            "more than half its improvement, and more than 0.05 (bench/stability.py). — : does not apply or no seed produced it.")
     return Table("Cross-modality comparison (modality-agnostic measures)", header, rows,
                  protocol_card(report, columns), note)
 
