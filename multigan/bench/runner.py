@@ -136,19 +136,26 @@ def duration(seconds: float) -> str:
 
 
 class Progress:
-    """One line per run on `stream`: which run, how far through the suite, elapsed and ETA (the mean time of the
-    runs trained so far, times the runs left)."""
+    """One line per run on `stream`: which run, how far through the suite, elapsed and ETA. The ETA adds, for each
+    run left, the mean time of the runs of its suite entry trained so far (else of all runs trained so far)."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr):
-        self.total, self.stream, self.start, self.durations = total, stream, time.perf_counter(), []
+    def __init__(self, planned: list[PlannedRun], stream: TextIO = sys.stderr):
+        self.planned, self.stream, self.start = planned, stream, time.perf_counter()
+        self.durations: dict[str, list[float]] = {}  # suite run name -> seconds per trained seed
+
+    def record(self, run: PlannedRun, seconds: float) -> None:
+        self.durations.setdefault(run.spec.name, []).append(seconds)
+
+    def eta(self, done: int) -> str:
+        every = [d for times in self.durations.values() for d in times]
+        if not every:
+            return "?"
+        left = [self.durations.get(run.spec.name, every) for run in self.planned[done:]]
+        return duration(sum(sum(times) / len(times) for times in left))
 
     def line(self, index: int, run: PlannedRun, what: str) -> None:
-        elapsed = time.perf_counter() - self.start
-        left = self.total - index
-        eta = duration(sum(self.durations) / len(self.durations) * left) if self.durations and left else "?"
-        if not left:
-            eta = "0m00s"
-        print(f"bench [{index}/{self.total}] {run.run_id}: {what} (elapsed {duration(elapsed)}, ETA {eta})",
+        elapsed = duration(time.perf_counter() - self.start)
+        print(f"bench [{index}/{len(self.planned)}] {run.run_id}: {what} (elapsed {elapsed}, ETA {self.eta(index)})",
               file=self.stream, flush=True)
 
 
@@ -161,7 +168,7 @@ def run_suite(suite: Suite, planned: list[PlannedRun], out: Path, data_root: str
     write_marker(out, suite, planned)
     execute: Callable[[dict[str, Any]], None] = execute_in_process if inline else execute_isolated
     with terminating_cleanly():
-        return run_planned(planned, out, data_root, inline, execute, Progress(len(planned), stream))
+        return run_planned(planned, out, data_root, inline, execute, Progress(planned, stream))
 
 
 def run_planned(planned: list[PlannedRun], out: Path, data_root: str | None, inline: bool,
@@ -178,10 +185,11 @@ def run_planned(planned: list[PlannedRun], out: Path, data_root: str | None, inl
         progress.line(index - 1, run, f"{'resuming' if request['resume'] else 'training'} {steps} steps ...")
         started = time.perf_counter()
         execute(request)
-        progress.durations.append(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        progress.record(run, seconds)
         record = read_record(run_dir) or {"status": "failed", "error": "no record written"}
         outcome[run.run_id] = record["status"]
-        what = (f"done in {duration(progress.durations[-1])}" if record["status"] == "done"
+        what = (f"done in {duration(seconds)}" if record["status"] == "done"
                 else f"FAILED ({record['error']}; details in {run_dir})")
         progress.line(index, run, what)
     return outcome
