@@ -68,7 +68,7 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
     """Per suite run: each metric's spread over seeds, the collapse verdict per seed, and cost spreads."""
     summary = {}
     for spec in report["suite"]["runs"]:
-        runs = runs_of(report, spec["name"])
+        runs = [r for r in runs_of(report, spec["name"]) if r["status"] != "missing"]  # not run yet: not failed
         names = sorted({name for r in runs for name in r.get("metrics", {})})
         metrics = {}
         for name in names:

@@ -28,6 +28,8 @@ def spread_text(spread: dict[str, Any] | None) -> str:
     if not spread or spread["mean"] is None:
         return DASH
     failed = f" ({spread['n_failed']} of {spread['n'] + spread['n_failed']} seeds failed)" if spread["n_failed"] else ""
+    if abs(spread["mean"]) >= 1000:  # samples/s, MiB: whole numbers read better than 2.68e+03
+        return f"{spread['mean']:,.0f} ± {spread['std']:,.0f}{failed}"
     return f"{spread['mean']:.3g} ± {spread['std']:.2g}{failed}"
 
 
@@ -80,9 +82,9 @@ def main_table(report: dict[str, Any]) -> Table:
         summary = report["summary"][spec["name"]]
         cells = [memorisation_cell(report, spec["name"], summary) if c == "memorisation" else cell(summary, c)
                  for c in columns]
-        done = len(runs_of(report, spec["name"])) - len(summary["failed"])
-        rows.append([label(spec), spec["kind"], *cells, collapse_cell(summary),
-                     f"{done}/{len(runs_of(report, spec['name']))}"])
+        runs = runs_of(report, spec["name"])
+        done = sum(r["status"] == "done" for r in runs)
+        rows.append([label(spec), spec["kind"], *cells, collapse_cell(summary), f"{done}/{len(runs)}"])
     rows += [[row[0], kind, *row[1:], DASH, DASH] for kind, row in real_rows(report, columns)]
     note = (f"Mean ± sample std over the {len(report['suite']['seeds'])} seeds. fd_norm: Fréchet distance scaled so the "
             "real-vs-real floor is 0 and the modality's trivial generator (noise images, uniform random tokens, "
