@@ -87,6 +87,12 @@ def resolve_run(suite: Suite, spec: RunSpec, problems: list[str]) -> RunConfig |
     except (RecipeError, RegistryError) as err:
         problems.append(f"{where}: {err}")
         return None
+    return apply_suite(config, suite, spec, where, problems)
+
+
+def apply_suite(config: RunConfig, suite: Suite, spec: RunSpec, where: str, problems: list[str]) -> RunConfig | None:
+    """The run's recipe under the suite: its budget (steps, stages, time limit, eval cadence), its metrics and eval
+    values for the run's modality; a metric that cannot score the run, or a sweep it cannot do, is a problem."""
     modality = MODELS.get(config.model_name).modality
     metrics = spec.metrics if spec.metrics is not None else suite.metrics.get(modality)
     if metrics is None:
