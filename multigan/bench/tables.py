@@ -20,7 +20,7 @@ NATIVE_ORDER = ("fid", "kid", "is", "fad", "fad_classifier", "bleu2", "bleu3", "
 DASH = "—"
 CARD_KEYS = ("extractor", "version", "dim", "weights_sha256", "classifier_accuracy", "n_generated", "n_reference",
              "reference_split", "floor_split", "references", "hypotheses", "samples", "tokenizer", "n_train",
-             "baseline", "split", "sequences")  # shown in the cards, in order
+             "baseline", "near_rule", "split", "sequences")  # shown in the cards, in order
 
 
 def spread_text(spread: dict[str, Any] | None) -> str:
