@@ -319,3 +319,31 @@ def augment_eval(study: str | Path, out: str | Path | None = None, data_root: st
     from multigan.augment.study import load_study
 
     return run_study(load_study(str(study)), out, data_root, progress)
+
+
+def bench(suite: str, out: str | Path, data_root: str | Path | None = None, inline: bool = False) -> dict[str, Any]:
+    """`multigan bench SUITE --out DIR`: check the whole suite (every problem at once), train the runs not yet
+    complete in `out` (each in its own process unless `inline`), then write the report. Returns
+    {"outcome": run -> done/failed/skipped, "report": the report's folder}."""
+    from multigan.bench.runner import run_suite
+    from multigan.bench.suite import load_suite
+
+    loaded, planned = load_suite(suite)
+    outcome = run_suite(loaded, planned, Path(out), None if data_root is None else str(data_root), inline)
+    bench_report(out, loaded, planned)
+    return {"outcome": outcome, "report": Path(out)}
+
+
+def bench_report(out: str | Path, suite: Any = None, planned: Any = None) -> Path:
+    """Write report.json (from the run records; skipped when `suite` is None: `--report-only` reads the existing
+    one), report.md and report.html into `out`."""
+    from multigan.bench import report, report_render
+
+    out = Path(out)
+    if suite is not None:
+        report.write_json(report.collect(suite, planned, out), out)
+    data = report.load_report(out)
+    parts = report.document(data, out)
+    report_render.render_markdown(parts, out)
+    report_render.render_html(parts, out, f"Bench report: {data['suite']['name']}")
+    return out / "report.html"

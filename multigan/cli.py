@@ -23,6 +23,7 @@ EPILOG = """examples:
   multigan sample runs/pix2pix_facades --input my_label_maps/ --out photos/     translate a folder
   multigan sample runs/cyclegan_summer2winter --input photos/ --out winter/ --direction AtoB
   multigan augment-eval fashion_dcgan_cond                does synthetic data help a classifier? (recipes/augment/)
+  multigan bench text_vs_image --out bench/text_vs_image   benchmark GAN families, write report.html
 """
 
 SAMPLE_EPILOG = """examples:
@@ -32,6 +33,13 @@ SAMPLE_EPILOG = """examples:
   multigan sample runs/wavegan_digits_cond --per-class 100 --out wavs/        WAVs + manifest.csv (path,label)
   multigan sample runs/seqgan_coco --n 1000 --temperature 0.8 --format jsonl --out text/
   multigan sample runs/dcgan_fashion_cond --per-class 500 --out aug/ --resume   continue an interrupted export
+"""
+
+
+BENCH_EPILOG = """examples:
+  multigan bench text_vs_image --out bench/text_vs_image     train, evaluate, write the report (resumes when rerun)
+  multigan bench recipes/bench/my_suite.yaml --out bench/mine
+  multigan bench --report-only bench/text_vs_image            rebuild report.md/html from report.json
 """
 
 
@@ -108,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     augment.add_argument("--out", metavar="DIR", help="study folder (default: runs/augment/<study>); rerun to resume")
     augment.add_argument("--data-root", metavar="DIR", help="datasets root (default: $MULTIGAN_DATA, else ./data)")
     augment.add_argument("--quiet", action="store_true", help="no progress bars")
+    bench = commands.add_parser("bench", help="benchmark GAN families across modalities: a suite -> a report",
+                                epilog=BENCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench.add_argument("suite", nargs="?", help="suite file or name in recipes/bench/ (e.g. text_vs_image)")
+    bench.add_argument("--out", metavar="DIR", help="bench folder: runs/, report.md, report.html, report.json")
+    bench.add_argument("--report-only", metavar="DIR", help="rebuild DIR's report.md and report.html from its "
+                       "report.json; trains nothing")
+    bench.add_argument("--data-root", metavar="DIR", help="datasets root (default: $MULTIGAN_DATA, else ./data)")
+    bench.add_argument("--inline", action="store_true", help="train the runs in this process rather than one "
+                       "process each (faster start; peak memory is then the whole bench's)")
     return parser
 
 
@@ -228,8 +245,30 @@ def cmd_augment_eval(args: argparse.Namespace) -> None:
     print(f"table: {summary['paths']['markdown']}, {summary['paths']['json']}; plot: {summary['paths']['plot']}")
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    from multigan import api
+    from multigan.errors import UserError
+
+    if args.report_only:
+        if args.suite or args.out:
+            raise UserError("--report-only DIR rebuilds an existing report; give no SUITE and no --out with it")
+        print(f"report rebuilt from {Path(args.report_only) / 'report.json'}: {api.bench_report(args.report_only)}")
+        return
+    if not args.suite or not args.out:
+        raise UserError("multigan bench needs a SUITE and --out DIR (or --report-only DIR); suites are in "
+                        "recipes/bench/")
+    try:
+        result = api.bench(args.suite, args.out, args.data_root, inline=args.inline)
+    except KeyboardInterrupt:
+        print("multigan: interrupted; rerun the same command to continue (finished runs are kept)", file=sys.stderr)
+        raise SystemExit(130) from None
+    counts = {status: list(result["outcome"].values()).count(status) for status in ("done", "skipped", "failed")}
+    print(f"bench finished: {counts['done']} trained, {counts['skipped']} already complete, {counts['failed']} "
+          f"failed; report: {result['report'] / 'report.html'} (and report.md, report.json)")
+
+
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "recipes": cmd_recipes,
-            "augment-eval": cmd_augment_eval}
+            "augment-eval": cmd_augment_eval, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

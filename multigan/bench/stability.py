@@ -12,7 +12,9 @@ measured in the metric's own direction),
     collapsed  if the final value is not finite (diverged), or
                if improvement > 0 and regression > COLLAPSE_SHARE * improvement: the run gave back more than half
                of what it had gained (e.g. FID 300 -> 40 at its best -> 200 at the end).
-A curve that never improved is reported as "no progress", not as a collapse: there was nothing to lose.
+A curve that never improved is reported as "no progress", not as a collapse: there was nothing to lose. With a
+`tolerance` (metric units), a regression no larger than it is noise, not a collapse: a curve that reaches the
+real-data floor early and wobbles around it gives back "200%" of a tiny gain without having lost anything.
 """
 from __future__ import annotations
 
@@ -53,8 +55,10 @@ def format_spread(spread: dict[str, Any], digits: int = 3) -> str:
 
 
 def detect_collapse(curve: Sequence[tuple[int, float]], higher_is_better: bool,
-                    share: float = COLLAPSE_SHARE) -> dict[str, Any]:
-    """The module docstring's rule on `curve` [(step, value), ...]. Returns {"collapsed", "reason", "first",
+                    share: float = COLLAPSE_SHARE, tolerance: float = 0.0) -> dict[str, Any]:
+    """The module docstring's rule on `curve` [(step, value), ...]; a regression of at most `tolerance` (in the
+    metric's units: noise, e.g. a curve wobbling at the real-data floor) is never a collapse. Returns {"collapsed",
+    "reason", "first",
     "best", "best_step", "final", "final_step", "regression_share" (regression / improvement, None without
     improvement)}."""
     points = sorted((int(step), value) for step, value in curve)
@@ -76,9 +80,10 @@ def detect_collapse(curve: Sequence[tuple[int, float]], higher_is_better: bool,
     if improvement <= 0:
         return {**record, "collapsed": False, "reason": "no progress", "regression_share": None}
     ratio = regression / improvement
-    collapsed = ratio > share
+    collapsed = ratio > share and regression > tolerance
     reason = (f"gave back {ratio:.0%} of its improvement after step {best_step}" if collapsed
-              else "stable" if regression == 0 else f"kept {1 - ratio:.0%} of its improvement")
+              else "stable" if regression == 0 else f"regressed by {regression:.3g}, within the tolerance"
+              if ratio > share else f"kept {1 - ratio:.0%} of its improvement")
     return {**record, "collapsed": collapsed, "reason": reason, "regression_share": ratio}
 
 

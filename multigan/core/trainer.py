@@ -65,6 +65,10 @@ class TrainConfig:
     preview_samples: int = 64
     checkpoint_every: int = 500  # 0: only at the end
     keep_checkpoints: int = 3  # newest step checkpoints kept; `best` is kept separately
+    # wall-clock seconds of training per launch; when they are up the run ends as at its last step (evaluated,
+    # previewed, checkpointed), and `--resume` would go on towards `steps`. 0: no limit. Checked after every step
+    # (under torchrun at the log cadence, where all ranks decide together)
+    time_limit: float = 0.0
 
     def stage_list(self) -> list[StageConfig]:
         return list(self.stages) or [StageConfig("adversarial", self.steps)]
@@ -127,17 +131,37 @@ class Trainer:
         self.logger = RunLogger(self.run_dir, total, self.global_step, progress=self._progress, write=self.main)
         self._last_log_time, self._last_log_step = time.perf_counter(), self.global_step
         try:
-            while self.stage_index < len(self.stages):
-                stage = self.stages[self.stage_index]
-                self.logger.set_stage(stage.name)
-                phases = self.model.phases(stage.name)
-                while self.stage_step < stage.steps:
-                    self._train_step(stage, phases)
-                    self._cadence(stage.name, last=self.global_step == total)
-                self.stage_index, self.stage_step = self.stage_index + 1, 0
+            self._run_stages(total)
         finally:
             self.logger.close()
         barrier()  # the files are complete when any rank returns
+
+    def _run_stages(self, total: int) -> None:
+        deadline = time.perf_counter() + self.config.time_limit if self.config.time_limit > 0 else None
+        while self.stage_index < len(self.stages):
+            stage = self.stages[self.stage_index]
+            self.logger.set_stage(stage.name)
+            phases = self.model.phases(stage.name)
+            while self.stage_step < stage.steps:
+                self._train_step(stage, phases)
+                out_of_time = self._out_of_time(deadline)
+                self._cadence(stage.name, last=self.global_step == total or out_of_time)
+                if out_of_time and self.global_step < total:
+                    self.logger.message(f"train.time_limit ({self.config.time_limit:g} s) reached at step "
+                                        f"{self.global_step} of {total}; the run ends here")
+                    return
+            self.stage_index, self.stage_step = self.stage_index + 1, 0
+
+    def _out_of_time(self, deadline: float | None) -> bool:
+        """train.time_limit is up. One process decides after each step; several decide together at the log cadence,
+        so no step pays a collective."""
+        if deadline is None:
+            return False
+        if world_size() == 1:
+            return time.perf_counter() >= deadline
+        if self.global_step % max(1, self.config.log_every):
+            return False
+        return any_rank(time.perf_counter() >= deadline, self.device)
 
     def _train_step(self, stage: StageConfig, phases: list[Phase]) -> None:
         self.model.train()

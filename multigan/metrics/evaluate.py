@@ -27,13 +27,15 @@ class Evaluator:
         self.context = context
         self.metrics = {name: METRICS.get(name)(config, context) for name in config.metrics}
 
-    def __call__(self, model: GANModel) -> dict[str, MetricValue]:
+    def __call__(self, model: GANModel, **sampling: float) -> dict[str, MetricValue]:
+        """Every metric on one set of `eval.n_samples` samples; `sampling`: the model's sampling options
+        (temperature, truncation), e.g. for a bench's quality/diversity sweep."""
         if not self.metrics:
             return {}
         self.context.evaluation += 1
         samples: Batch = {}
         if any(metric.needs_samples for metric in self.metrics.values()):
-            samples = generate(model, self.config.n_samples, self.config.seed, self.config.batch_size)
+            samples = generate(model, self.config.n_samples, self.config.seed, self.config.batch_size, **sampling)
         results: dict[str, MetricValue] = {}
         for metric in self.metrics.values():
             results.update(metric.compute(samples, model))

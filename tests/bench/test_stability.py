@@ -67,3 +67,11 @@ def test_cost_record():
     assert record == {"wall_s": 4.0, "samples_per_s": 250.0, "peak_memory_mib": 3.0, "device": "cpu"}
     assert cost(1.0)["samples_per_s"] is None
     assert peak_memory_bytes("cpu") > 0
+
+
+def test_a_wobble_within_the_tolerance_is_not_a_collapse():
+    at_the_floor = [(300, 0.001), (600, -0.021), (900, 0.003), (1200, 0.011)]  # fd_norm noise around 0
+    assert detect_collapse(at_the_floor, higher_is_better=False)["collapsed"]  # the bare share rule says yes
+    verdict = detect_collapse(at_the_floor, higher_is_better=False, tolerance=0.05)
+    assert not verdict["collapsed"] and "within the tolerance" in verdict["reason"]
+    assert detect_collapse([(1, 0.9), (2, 0.2), (3, 0.8)], False, tolerance=0.05)["collapsed"]

@@ -1,0 +1,140 @@
+"""The bench report's numbers: every run's record gathered into `report.json`, summarised over seeds, and laid out
+as a document (tables with a protocol card under each, figures, galleries) that report_render.py writes as
+Markdown and as self-contained HTML. `--report-only` rebuilds everything from report.json (and the preview files
+the galleries show).
+
+The tables (and their protocol cards) are in tables.py, the figures in plots.py.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+from multigan.bench import plots, tables
+from multigan.bench.parts import Gallery
+from multigan.bench.plan import PlannedRun
+from multigan.bench.runner import RUNS, read_record
+from multigan.bench.stability import detect_collapse, seed_spread
+from multigan.bench.suite import Suite
+from multigan.errors import UserError
+from multigan.registry import MODELS
+
+COLLAPSE_METRIC = "fd_norm"  # the curve the collapse rule reads: the same measure in every modality
+# fd_norm regressions up to this are noise, not collapse: 5 % of the way from real data (0) to the trivial
+# generator (1). Without it, a curve that reached the floor early and wobbles there (text in n-gram space) "collapses"
+COLLAPSE_TOLERANCE = 0.05
+
+
+class ReportError(UserError):
+    """No report.json to rebuild from, or one this version cannot read."""
+
+
+def kind_of(run: PlannedRun) -> str:
+    """The run's modality, or "translation" for models that translate inputs rather than sample from noise."""
+    return "translation" if hasattr(MODELS.get(run.config.model_name), "translate") else run.modality
+
+
+def suite_summary(suite: Suite, planned: list[PlannedRun]) -> dict[str, Any]:
+    first = {run.spec.name: run for run in planned}  # load_suite plans every run or raises
+    runs = [{"name": spec.name, "label": spec.label, "recipe": spec.recipe, "set": spec.overrides,
+             "sweep": spec.sweep, "modality": first[spec.name].modality, "kind": kind_of(first[spec.name]),
+             "model": first[spec.name].config.model_name, "data": first[spec.name].config.data_name}
+            for spec in suite.runs]
+    return {"name": suite.name, "description": suite.description, "source": suite.source,
+            "budget": dataclasses.asdict(suite.budget), "seeds": suite.seeds, "metrics": suite.metrics,
+            "eval": suite.eval, "sweeps": suite.sweeps, "runs": runs}
+
+
+def collect(suite: Suite, planned: list[PlannedRun], out: Path) -> dict[str, Any]:
+    """report.json's content: the suite, every run's record, and the summaries over seeds."""
+    runs = {}
+    for run in planned:
+        record = read_record(out / RUNS / run.run_id) or {"status": "missing", "error": "not run yet"}
+        runs[run.run_id] = {**record, "spec": run.spec.name, "seed": run.seed, "modality": run.modality}
+    report = {"format": 1, "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "suite": suite_summary(suite, planned), "runs": runs}
+    report["summary"] = summarise(report)
+    return report
+
+
+def runs_of(report: dict[str, Any], spec: str) -> list[dict[str, Any]]:
+    return [r for r in report["runs"].values() if r["spec"] == spec]
+
+
+def summarise(report: dict[str, Any]) -> dict[str, Any]:
+    """Per suite run: each metric's spread over seeds, the collapse verdict per seed, and cost spreads."""
+    summary = {}
+    for spec in report["suite"]["runs"]:
+        runs = [r for r in runs_of(report, spec["name"]) if r["status"] != "missing"]  # not run yet: not failed
+        names = sorted({name for r in runs for name in r.get("metrics", {})})
+        metrics = {}
+        for name in names:
+            values = [r.get("metrics", {}).get(name, {}).get("value") if r["status"] == "done" else None for r in runs]
+            better = next(r["metrics"][name]["higher_is_better"] for r in runs if name in r.get("metrics", {}))
+            metrics[name] = {**seed_spread(values), "higher_is_better": better}
+        collapse = {f"{spec['name']}-s{r['seed']}": detect_collapse(r.get("curves", {}).get(COLLAPSE_METRIC, []),
+                                                                    higher_is_better=False,
+                                                                    tolerance=COLLAPSE_TOLERANCE)
+                    for r in runs if r["status"] == "done"}
+        costs = {key: seed_spread([r.get("cost", {}).get(key) if r["status"] == "done" else None for r in runs])
+                 for key in ("samples_per_s", "wall_s", "peak_memory_mib")}
+        summary[spec["name"]] = {"metrics": metrics, "collapse": collapse, "cost": costs,
+                                 "failed": [r.get("error", "") for r in runs if r["status"] != "done"]}
+    return summary
+
+
+def write_json(report: dict[str, Any], out: Path) -> None:
+    from multigan.core.files import write_json_atomic
+
+    write_json_atomic(out / "report.json", report)
+
+
+def load_report(out: Path) -> dict[str, Any]:
+    path = Path(out) / "report.json"
+    if not path.is_file():
+        raise ReportError(f"{path}: no such file; run `multigan bench SUITE --out {out}` first")
+    report = json.loads(path.read_text(encoding="utf-8"))
+    if report.get("format") != 1:
+        raise ReportError(f"{path}: report format {report.get('format')!r}, this multigan reads format 1")
+    return report
+
+
+# --- the document ------------------------------------------------------------------------------------------------
+def document(report: dict[str, Any], out: Path) -> list[Any]:
+    """Headings (str), Tables, Figures and Galleries, in reading order."""
+    suite = report["suite"]
+    parts: list[Any] = [f"# Bench report: {suite['name']}",
+                        f"{suite['description']} Budget: {tables.budget_text(report)}. Generated "
+                        f"{report['generated']}.",
+                        tables.main_table(report), *tables.native_tables(report), tables.cost_table(report)]
+    failed = tables.failure_table(report)
+    if failed:
+        parts.append(failed)
+    parts.append("## Quality vs diversity")
+    parts += plots.quality_diversity_figures(report) or ["No run of this suite was swept."]
+    parts.append("## Metric vs step, per run (one line per seed)")
+    parts += plots.curve_figures(report)
+    parts.append("## Samples (seed of the first finished run, at its last step)")
+    parts += galleries(report, out)
+    return parts
+
+
+def galleries(report: dict[str, Any], out: Path) -> list[Gallery]:
+    shown = []
+    for spec in report["suite"]["runs"]:
+        run = next((r for r in runs_of(report, spec["name"]) if r["status"] == "done" and r.get("gallery")), None)
+        if run is None:
+            continue
+        gallery, title = run["gallery"], f"{tables.label(spec)}, seed {run['seed']}"
+        if gallery["kind"] == "text":
+            shown.append(Gallery(title, lines=gallery["lines"]))
+            continue
+        path = out / RUNS / f"{spec['name']}-s{run['seed']}" / "samples" / gallery["file"]
+        if path.is_file():
+            shown.append(Gallery(title, png=path.read_bytes(), name=f"samples_{spec['name']}.png"))
+        else:
+            shown.append(Gallery(title, lines=[f"(preview {path} is missing)"]))
+    return shown

@@ -1,0 +1,54 @@
+"""Quality/diversity sweeps: one trained run sampled over a range of its sampling option, scored at each value.
+
+Text (Caccia et al. 2020, "Language GANs Falling Short"): the generator trained by MLE alone, sampled at a range of
+softmax temperatures, traces a quality (BLEU-4) vs diversity (self-BLEU-4) curve; a text GAN only beats MLE if its
+point lies beyond that curve, since lowering the temperature alone already trades diversity for quality.
+Images, the analogue: precision vs recall (Kynkäänniemi et al. 2019) over latent truncation (BigGAN's trick).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from multigan.core.phases import GANModel
+from multigan.metrics.base import EvalContext
+from multigan.metrics.config import EvalConfig
+from multigan.metrics.evaluate import Evaluator
+
+
+@dataclass(frozen=True)
+class Axes:
+    metrics: tuple[str, ...]  # registered metrics computed at each value
+    quality: str  # result drawn on the y axis
+    diversity: str  # result drawn on the x axis
+    diversity_higher_is_better: bool  # self-BLEU: lower is more diverse
+
+
+QUALITY_DIVERSITY = {
+    "temperature": Axes(("bleu", "self_bleu"), "bleu4", "self_bleu4", False),
+    "truncation": Axes(("prdc",), "precision", "recall", True),
+}
+
+
+def sweep_problem(option: str, run_metrics: list[str]) -> str:
+    """Why a run cannot be swept over `option` with its metrics ("" when it can)."""
+    missing = [m for m in QUALITY_DIVERSITY[option].metrics if m not in run_metrics]
+    if missing:
+        return f"a sweep over {option} scores {', '.join(QUALITY_DIVERSITY[option].metrics)}; add {', '.join(missing)}"
+    return ""
+
+
+def run_sweep(model: GANModel, option: str, values: list[float], config: EvalConfig,
+              context: EvalContext) -> dict[str, Any]:
+    """{"option", "quality", "diversity", "points": [{"value", "metrics": {result: value}}], "protocol"}: the
+    sweep's metrics on `config.n_samples` samples at each value of `option` (same eval seed at each)."""
+    axes = QUALITY_DIVERSITY[option]
+    evaluator = Evaluator(dataclasses.replace(config, metrics=list(axes.metrics), real_floor=False), context)
+    points, protocol = [], {}
+    for value in values:
+        results = evaluator(model, **{option: value})
+        points.append({"value": value, "metrics": {name: result.value for name, result in results.items()}})
+        protocol = {name: results[name].protocol for name in (axes.quality, axes.diversity)}
+    return {"option": option, "quality": axes.quality, "diversity": axes.diversity,
+            "diversity_higher_is_better": axes.diversity_higher_is_better, "points": points, "protocol": protocol}
