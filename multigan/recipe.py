@@ -122,14 +122,21 @@ def recipe_description(path: Path) -> str:
     return ""
 
 
-def load_recipe(path: str | Path, overrides: list[str] = ()) -> RunConfig:
-    path = find_recipe(str(path))
+def read_yaml_mapping(path: Path, what: str) -> dict:
+    """The mapping a YAML file holds (empty for an empty file), or one RecipeError line naming the file: not valid
+    YAML, or not a mapping (`what` says what it should be, e.g. "a recipe is a mapping with sections ...")."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
         raise RecipeError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(raw, dict):
-        raise RecipeError(f"{path}: a recipe is a mapping with sections {', '.join(SECTIONS)}")
+        raise RecipeError(f"{path}: {what}")
+    return raw
+
+
+def load_recipe(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    path = find_recipe(str(path))
+    raw = read_yaml_mapping(path, f"a recipe is a mapping with sections {', '.join(SECTIONS)}")
     raw.setdefault("out", {})
     if isinstance(raw["out"], dict):
         raw["out"].setdefault("name", path.stem)

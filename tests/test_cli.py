@@ -7,21 +7,11 @@ import pytest
 
 from multigan.cli import main
 
+from cli_support import one_error_line, run_cli as run
+
 TINY = ["model.generator_width=8", "model.discriminator_width=8", "model.latent_dim=16", "data.train_size=64",
         "data.test_size=16", "train.steps=2", "train.batch_size=8", "train.sample_every=2",
         "train.checkpoint_every=2", "train.preview_samples=8", "eval.metrics=[]"]
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_error_line(err):
-    lines = [line for line in err.splitlines() if line.startswith("multigan: error:")]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 def test_train_sample_and_recipes(tmp_path, capsys):

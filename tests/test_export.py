@@ -17,6 +17,8 @@ from multigan.core.files import file_sha256
 from multigan.images.dcgan import DCGAN
 from multigan.recipe import load_recipe
 
+from cli_support import one_error_line, run_cli
+
 TINY = ["model.generator_width=8", "model.discriminator_width=8", "model.latent_dim=16", "data.train_size=64",
         "data.test_size=32", "train.steps=2", "train.batch_size=8", "train.checkpoint_every=2",
         "train.sample_every=2", "train.preview_samples=8", "eval.metrics=[]", "eval.classifier_epochs=1"]
@@ -34,18 +36,6 @@ def cond_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def plain_run(tmp_path_factory):
     return train(tmp_path_factory.mktemp("runs") / "plain")
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_error_line(err):
-    lines = [line for line in err.splitlines() if line.startswith("multigan: error:")]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 def contents(folder: Path) -> dict[str, bytes]:

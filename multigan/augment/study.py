@@ -13,10 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from multigan.errors import UserError
-from multigan.recipe import RecipeError, build, recipe_folders
+from multigan.recipe import RecipeError, build, read_yaml_mapping, recipe_folders
 
 STUDIES_FOLDER = "augment"  # studies live in recipes/augment/
 
@@ -89,12 +87,7 @@ def resolve_study(name_or_path: str) -> Path:
 def load_study(name_or_path: str) -> StudyConfig:
     path = resolve_study(name_or_path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise StudyError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
-    if not isinstance(raw, dict):
-        raise StudyError(f"{path}: a study is a mapping with keys gan, budgets, seeds, synthetic, classifier")
-    try:
+        raw = read_yaml_mapping(path, "a study is a mapping with keys gan, budgets, seeds, synthetic, classifier")
         config = build(StudyConfig, raw, "", str(path))
     except RecipeError as err:
         raise StudyError(str(err)) from None

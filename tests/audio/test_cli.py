@@ -6,6 +6,8 @@ import pytest
 
 from multigan.cli import main
 
+from cli_support import one_error_line, run_cli as run
+
 TINY = ["model.model_dim=2", "model.latent_dim=8", "model.d_steps=1", "train.steps=2", "train.batch_size=4",
         "train.sample_every=2", "train.checkpoint_every=2", "train.preview_samples=6", "eval.metrics=[]",
         "data.name=audio_folder", "data.sample_rate=8000", "data.length=4096"]
@@ -15,12 +17,6 @@ def run(capsys, *argv):
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def one_error_line(err):
-    lines = [line for line in err.splitlines() if line.startswith("multigan: error:")]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 def train(capsys, folder, out, *extra):

@@ -9,7 +9,8 @@ import yaml
 from multigan import api
 from multigan.augment import cells
 from multigan.augment.study import StudyConfig, load_study
-from multigan.cli import main
+
+from cli_support import one_error_line, run_cli
 
 TINY_GAN = ["model.conditional=true", "model.generator_width=8", "model.discriminator_width=8",
             "model.latent_dim=16", "data.train_size=80", "data.test_size=40", "train.steps=2", "train.batch_size=8",
@@ -24,18 +25,6 @@ def write_study(folder: Path, **changes) -> Path:
     path = folder / "tiny.yaml"
     path.write_text(yaml.safe_dump(study))
     return path
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_error_line(err):
-    lines = [line for line in err.splitlines() if line.startswith("multigan: error:")]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
