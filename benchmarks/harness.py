@@ -7,7 +7,6 @@ between loops trustworthy on a shared machine: a slow spell hits every loop's bl
 from __future__ import annotations
 
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -23,19 +22,12 @@ from torch.utils.flop_counter import flop_registry
 from multigan.core.data import BatchLoader
 from multigan.core.logging import RunLogger
 from multigan.core.phases import GANModel
+from multigan.core.speed import device_description as device_name  # noqa: F401  (the scripts import it here)
 from multigan.core.trainer import StageConfig, TrainConfig, Trainer
 
 
 class Loop(Protocol):
     def steps(self, n: int) -> None: ...
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
-    return f"{cpu} ({torch.get_num_threads()} threads)"
 
 
 def sync(device: torch.device) -> None:

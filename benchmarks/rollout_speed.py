@@ -12,11 +12,11 @@ measured in the same run on the same device.
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 
 import torch
 
+from multigan.core.speed import device_description as device_name
 from multigan.text.generators import GeneratorConfig, build_generator, generate
 from multigan.text.rollout import rollout, rollout_loop
 
@@ -36,12 +36,6 @@ def rollouts_per_second(fn, policy, tokens, num_rollouts, repeats, device) -> fl
         torch.cuda.synchronize()
     batch, length = tokens.shape
     return repeats * num_rollouts * batch * (length - 1) / (time.perf_counter() - start)
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from multigan.core.phases import DataInfo
 from multigan.text.base import evaluating
 from multigan.text.generators import generate, sequence_log_probs
-from multigan.text.gumbel import GumbelGAN, gumbel_generate, rsgan
+from multigan.text.gumbel import gumbel_generate, rsgan
 from multigan.text.rollout import rollout, rollout_rewards
 from multigan.text.seqgan import SeqGAN, pg_loss, update_delayed
 from seqgan_step import plain_sampling
@@ -106,5 +106,3 @@ class PlainGumbel(PlainTextLoop):
             fake, _ = gumbel_generate(self.G, self.batch, self.length, self.bos, self.beta, False, self.device)
         return rsgan(self.D(real) - self.D(fake))
 
-
-__all__ = ["GumbelGAN", "PlainGumbel", "PlainSeqGAN", "RandomTokens", "SeqGAN"]

@@ -99,7 +99,9 @@ def build_case(name: str, args: argparse.Namespace, device: torch.device) -> Cas
         return Case(f"WaveGAN d={dim}, {length} samples, 5 critic updates", model.to(device), data,
                     lambda m: Plain(copy.deepcopy(m.generator), copy.deepcopy(m.discriminator), data,
                                     plain_args(args, batch), device), batch, False)
-    from text_plain import GumbelGAN, PlainGumbel, PlainSeqGAN, RandomTokens, SeqGAN
+    from text_plain import PlainGumbel, PlainSeqGAN, RandomTokens
+    from multigan.text.gumbel import GumbelGAN
+    from multigan.text.seqgan import SeqGAN
     batch = args.batch_size or DEFAULT_BATCH[name]
     data = RandomTokens(4096, 20, 5000)
     if name == "seqgan":

@@ -14,8 +14,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import platform
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from multigan.augment.synthetic import EXPORT_READERS, GanPlan, ensure_trained, 
 from multigan.core.data import Dataset, resolve_data_root
 from multigan.core.distributed import select_device
 from multigan.core.files import write_json_atomic
+from multigan.core.speed import device_description
 from multigan.registry import CLASSIFIER_NETWORKS, DATASETS
 
 log = logging.getLogger(__name__)
@@ -60,16 +59,6 @@ def check_study(study: StudyConfig, out: Path, data_root: str | Path | None) -> 
     except ValueError as err:
         raise StudyError(f"{study.source}: device: {err}") from None
     return plan, real
-
-
-def describe_device(device: torch.device) -> str:
-    """'cuda (NVIDIA H100 ...)' or 'cpu (AMD EPYC ..., 2 threads)': what the wall times were measured on."""
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    cpuinfo = Path("/proc/cpuinfo")
-    names = re.findall(r"model name\s*:\s*(.+)", cpuinfo.read_text()) if cpuinfo.is_file() else []
-    threads = torch.get_num_threads()
-    return f"cpu ({names[0].strip() if names else platform.machine()}, {threads} thread{'s' * (threads > 1)})"
 
 
 def stage_seconds(out: Path, **spent: float) -> dict[str, float]:
@@ -117,7 +106,7 @@ def run_study(study: StudyConfig, out: str | Path | None = None, data_root: str 
                 "checkpoint_sha256": manifest["checkpoint_sha256"], "model": manifest["model"],
                 "data": manifest["data"]},
         "synthetic": {"folder": str(folder), "per_class": per_class, "settings": manifest["settings"]},
-        "device": describe_device(select_device(study.device)),
+        "device": device_description(select_device(study.device)),
         "seconds": {"gan": seconds["gan"], "export": seconds["export"], "cells": round(cell_seconds, 1),
                     "total": round(seconds["gan"] + seconds["export"] + cell_seconds, 1),
                     "this_invocation": round(time.perf_counter() - started, 1)},

@@ -24,6 +24,7 @@ from multigan.core import checkpoint as ckpt
 from multigan.core.data import resolve_data_root
 from multigan.core.distributed import preserved_rng, select_device
 from multigan.core.files import write_json_atomic, write_text_atomic
+from multigan.core.speed import device_description
 from multigan.errors import UserError
 from multigan.metrics.evaluate import Evaluator, generate
 from multigan.recipe import from_dict
@@ -111,7 +112,7 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
     record["curves"] = read_curves(run_dir)
     n = config.eval.n_samples
     speed = sampling_speed(model, n, config.eval.batch_size, config.eval.seed)
-    record["cost"] = {**cost(wall, None, peak_memory_bytes(model.device), str(model.device)),
+    record["cost"] = {**cost(wall, None, peak_memory_bytes(model.device), device_description(model.device)),
                       "samples_per_s": speed, "n_timed": n, "resumed": bool(request["resume"]),
                       "peak_memory": request["memory_protocol"]}
     if request.get("sweep"):

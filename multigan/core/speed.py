@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import platform
 import shutil
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -98,6 +99,18 @@ def compile_networks(networks: dict[str, nn.Module], device: torch.device) -> No
     torch._dynamo.config.skip_tensor_guards_with_matching_dict_tags = False
     for net in networks.values():
         net.compile()
+
+
+def device_description(device: torch.device) -> str:
+    """What a wall time or a throughput was measured on, for reports and benchmarks: 'NVIDIA H200' on CUDA,
+    'AMD EPYC 9454P (2 threads)' on a CPU (the model from /proc/cpuinfo where there is one)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpuinfo = Path("/proc/cpuinfo")
+    text = cpuinfo.read_text() if cpuinfo.is_file() else ""
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")),
+                 platform.processor() or platform.machine())
+    return f"{model} ({torch.get_num_threads()} threads)"
 
 
 # --- CPU threads -----------------------------------------------------------------------------------------------
