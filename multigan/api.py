@@ -130,7 +130,7 @@ def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | No
             modality.log_samples(writer, "samples", samples, step, dataset.info)
 
     evaluator = None
-    if config.eval.metrics and is_main_process():  # rank 0 evaluates (see Trainer._evaluate)
+    if config.eval.metrics:  # on every rank: they share the generation, rank 0 scores (metrics/evaluate.py)
         with preserved_rng():  # loading or training feature networks must not move the training RNG
             evaluator = Evaluator(config.eval, eval_context(config, dataset.info, root, device))
     meta = {

@@ -64,7 +64,7 @@ def process_group(device: torch.device) -> Iterator[None]:
     backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    # long timeout: rank 0 alone evaluates (features, classifiers) while the others wait at the next collective
+    # long timeout: rank 0 alone builds and scores the metrics (features, classifiers) while the others wait
     dist.init_process_group(backend, timeout=datetime.timedelta(hours=2))
     try:
         yield

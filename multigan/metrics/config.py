@@ -10,6 +10,10 @@ class EvalConfig:
     metrics: list[str] = field(default_factory=list)  # registered names, e.g. [fid, kid, is] or [bleu, self_bleu]
     n_samples: int = 10000  # generated samples per evaluation
     seed: int = 12345  # the evaluation samples' seed: fixed, so successive evaluations are comparable
+    # how `seed` seeds them: stream (one generator through every batch: what the README's numbers used),
+    # per_batch (batch i from its own seed: the same set for any number of processes, which share the work),
+    # auto (stream on one process, per_batch under torchrun)
+    sample_seeds: str = "auto"
     reference_split: str = "test"  # real split the generated samples are compared with
     batch_size: int = 250  # generation and feature-extraction batch size
     self_bleu_samples: int = 1000  # self-BLEU scores this many generated sentences, each against the others

@@ -23,6 +23,9 @@ CONFIG = {
     "train": {"steps": 4, "batch_size": 16, "log_every": 2, "sample_every": 2, "checkpoint_every": 2,
               "preview_samples": 16},
     "out": {"name": "ddp"},
+    # one evaluation at the end; per-batch sample seeds on one process too, so both runs score the same sample set
+    "eval": {"metrics": ["fid"], "n_samples": 40, "batch_size": 16, "sample_seeds": "per_batch",
+             "classifier_epochs": 1, "classifier_embedding_dim": 8, "real_floor": False},
 }
 
 
@@ -77,13 +80,21 @@ def test_two_processes_write_one_run_folder(runs):
     assert [p.name for p in ckpt.list_checkpoints(run / "checkpoints")] == ["step-0000002", "step-0000004"]
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000002.png", "step-0000004.png"]
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in records] == [2, 4]  # one line per log step, not one per rank
+    assert [(r["step"], r["kind"]) for r in records] == [(2, "train"), (4, "train"), (4, "eval")]  # not per rank
     first = json.loads((runs / "one" / "metrics.jsonl").read_text().splitlines()[0])
     assert records[0]["loss_D"] == pytest.approx(first["loss_D"], rel=1e-5)  # the mean over both ranks
     assert len(list((run / "tb").glob("events.out.tfevents.*"))) == 1
     assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]  # no temp folders left
     state = ckpt.load_train_state(ckpt.step_folder(run / "checkpoints", 4))
     assert len(state["rng_ranks"]) == 1  # rank 1's random streams travel with rank 0's
+
+
+def test_two_processes_share_the_evaluation_and_score_the_one_process_samples(runs):
+    # rank r generated batches r, r + 2 (40 samples in batches of 16: 16, 16, 8); rank 0 gathered and scored them
+    one, two = (json.loads((runs / r / "eval.json").read_text())["metrics"]["fid"] for r in ("one", "two"))
+    assert one["protocol"]["sample_seeds"] == two["protocol"]["sample_seeds"] == "per_batch"
+    assert one["protocol"]["n_generated"] == two["protocol"]["n_generated"] == 40
+    assert two["value"] == pytest.approx(one["value"], rel=1e-3)  # the weights agree to float tolerance
 
 
 def test_batchnorm_without_synchronisation_differs_from_one_process(runs, tmp_path):
@@ -117,7 +128,9 @@ def test_seqgan_trains_and_evaluates_under_two_processes(tmp_path, data_root):
                    "--out", str(tmp_path / "run"), "--set", *overrides], processes=2)
     assert done.stdout.count("run finished") == 1
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in records if r["kind"] == "eval"] == [5, 6]  # rank 0 evaluates, the others wait
+    assert [r["step"] for r in records if r["kind"] == "eval"] == [5, 6]  # both ranks generate, rank 0 scores
+    protocol = json.loads((tmp_path / "run" / "eval.json").read_text())["metrics"]["nll_oracle"]["protocol"]
+    assert protocol["sample_seeds"] == "per_batch"  # "auto" under torchrun
     assert (tmp_path / "run" / "checkpoints" / "best").is_dir()  # kept by every rank's decision, written once
     records = [r for r in records if r["kind"] == "train"]
     assert [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]

@@ -1,0 +1,58 @@
+"""The evaluator's sample sets: one stream (the published numbers' sets) or per-batch seeds, which any number of
+ranks generate together (the 2-process run is tests/core/test_distributed.py); protocols say which."""
+import pytest
+import torch
+
+from multigan.errors import UserError
+from multigan.metrics.config import EvalConfig
+from multigan.metrics.evaluate import Evaluator, generate, generate_across_ranks, generate_shard
+
+
+class NoiseImages:
+    """The part of a GANModel the evaluator uses: `device` and `sample(n, generator)`."""
+
+    device = torch.device("cpu")
+
+    def sample(self, n: int, generator: torch.Generator, shift: float = 0.0) -> dict[str, torch.Tensor]:
+        return {"image": torch.tanh(torch.randn(n, 1, 16, 16, generator=generator) + shift)}  # (n, 1, 16, 16)
+
+
+def test_per_batch_shards_together_are_the_one_process_set():
+    model = NoiseImages()
+    whole = generate_shard(model, 40, 7, 16)  # batches of 16, 16, 8
+    assert [index for index, _ in whole] == [0, 1, 2] and [len(b["image"]) for _, b in whole] == [16, 16, 8]
+    shards = [generate_shard(model, 40, 7, 16, shard, 3) for shard in range(3)]
+    assert [[index for index, _ in shard] for shard in shards] == [[0], [1], [2]]
+    for index, batch in whole:
+        assert torch.equal(batch["image"], shards[index][0][1]["image"])
+    merged = generate_across_ranks(model, 40, 7, 16)  # one process: the whole set, in batch order
+    assert torch.equal(merged["image"], torch.cat([b["image"] for _, b in whole]))
+    assert not torch.equal(merged["image"], generate_across_ranks(model, 40, 8, 16)["image"])
+    shifted = generate_across_ranks(model, 40, 7, 16, shift=3.0)["image"]  # sampling options reach the model
+    assert shifted.mean() > merged["image"].mean()
+
+
+def test_stream_is_one_generator_through_every_batch():
+    generator = torch.Generator().manual_seed(7)
+    expected = torch.tanh(torch.cat([torch.randn(16, 1, 16, 16, generator=generator),
+                                     torch.randn(4, 1, 16, 16, generator=generator)]))
+    assert torch.equal(generate(NoiseImages(), 20, 7, 16)["image"], expected)
+
+
+def config(**overrides) -> EvalConfig:
+    settings = dict(metrics=["fid"], n_samples=40, batch_size=16, classifier_epochs=1, classifier_embedding_dim=8,
+                    real_floor=False)
+    return EvalConfig(**{**settings, **overrides})
+
+
+def test_protocol_names_the_sample_seeds(quadrant_context):
+    stream = Evaluator(config(), quadrant_context)(NoiseImages())["fid"]  # auto on one process: one stream
+    per_batch = Evaluator(config(sample_seeds="per_batch"), quadrant_context)(NoiseImages())["fid"]
+    assert stream.protocol["sample_seeds"] == "stream" and per_batch.protocol["sample_seeds"] == "per_batch"
+    assert stream.protocol["sample_seed"] == per_batch.protocol["sample_seed"] == 12345
+    assert stream.value != per_batch.value  # two different sample sets of the same generator
+
+
+def test_unknown_sample_seeds_is_one_clear_error(quadrant_context):
+    with pytest.raises(UserError, match="eval.sample_seeds: expected one of auto, stream, per_batch, got 'each'"):
+        Evaluator(config(sample_seeds="each"), quadrant_context)
