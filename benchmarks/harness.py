@@ -23,7 +23,8 @@ from multigan.core.data import BatchLoader
 from multigan.core.logging import RunLogger
 from multigan.core.phases import GANModel
 from multigan.core.speed import device_description as device_name  # noqa: F401  (the scripts import it here)
-from multigan.core.trainer import StageConfig, TrainConfig, Trainer
+from multigan.core.train_config import StageConfig, TrainConfig
+from multigan.core.trainer import Trainer
 
 
 class Loop(Protocol):

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from multigan.core.trainer import TrainConfig
+from multigan.core.train_config import TrainConfig
 from multigan.metrics.config import EvalConfig
 from multigan.errors import UserError
 from multigan.registry import DATASETS, MODELS, RegistryError

@@ -11,7 +11,7 @@ from typing import Any
 
 from multigan.bench.suite import RunSpec, Suite
 from multigan.bench.sweeps import sweep_problem
-from multigan.core.trainer import StageConfig
+from multigan.core.train_config import StageConfig
 from multigan.metrics.config import EvalConfig
 from multigan.recipe import RecipeError, RunConfig, build, load_recipe, resolve_recipe
 from multigan.registry import (

@@ -1,0 +1,43 @@
+"""The recipe's `train:` section: the loop's settings (stages, batch, devices and speed switches, cadences).
+The trainer (core/trainer.py) runs them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class StageConfig:
+    name: str = "adversarial"  # one of the model's `stages`
+    steps: int = 1000
+    eval_every: int = 0  # evaluations every N steps of this stage (0: eval.every); MLE and PG need their own
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000  # steps of the single "adversarial" stage, used when `stages` is empty
+    stages: list[StageConfig] = field(default_factory=list)  # e.g. SeqGAN: pretrain_g, pretrain_d, adversarial
+    batch_size: int = 64  # global: split evenly across torchrun's processes (must divide by their number)
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    amp: str = "none"  # none | bf16 (autocast) | fp16 (autocast + loss scaling, CUDA only)
+    channels_last: bool = False  # NHWC memory layout for 4-D inputs and conv weights (faster convs on GPU)
+    compile: bool = False  # torch.compile every network
+    cudnn_benchmark: bool = True  # CUDA: time each convolution shape's algorithms once, keep the fastest
+    fused_adam: bool = True  # rebuild the models' Adam/AdamW with fused=True where the device has the kernel
+    sync_batchnorm: bool = True  # under torchrun, BatchNorm statistics over the global batch (core/sync_batchnorm)
+    threads: int = 0  # CPU intra-op threads; 0: OMP_NUM_THREADS if set, else the physical cores per process
+    grad_clip: float = 0.0  # max global grad norm per phase; 0 disables
+    ema: float = 0.0  # EMA decay of the generator's weights (e.g. 0.999); 0 disables
+    ema_start: int = 0  # before this global step the EMA copy just follows the weights
+    log_every: int = 50
+    sample_every: int = 500  # preview grid cadence (steps); 0: only at the end
+    preview_samples: int = 64
+    checkpoint_every: int = 500  # 0: only at the end
+    keep_checkpoints: int = 3  # newest step checkpoints kept; `best` is kept separately
+    # wall-clock seconds of training per launch; when they are up the run ends as at its last step (evaluated,
+    # previewed, checkpointed), and `--resume` would go on towards `steps`. 0: no limit. Checked after every step
+    # (under torchrun at the log cadence, where all ranks decide together)
+    time_limit: float = 0.0
+
+    def stage_list(self) -> list[StageConfig]:
+        return list(self.stages) or [StageConfig("adversarial", self.steps)]
