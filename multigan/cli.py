@@ -224,12 +224,16 @@ def cmd_eval(args: argparse.Namespace) -> None:
 def cmd_recipes(args: argparse.Namespace) -> None:
     from multigan.recipe import list_recipes, recipe_description, recipe_folders
 
-    recipes = list_recipes()
     for folder, origin in recipe_folders():
         print(f"from {folder.resolve()} ({origin})", file=sys.stderr)
-    width = max((len(p.stem) for p in recipes), default=0)
-    for path in recipes:
-        print(f"{path.stem:<{width}}  {recipe_description(path)}")
+    sections = [("", "train RECIPE"), ("augment", "augment-eval STUDY"), ("bench", "bench SUITE --out DIR")]
+    found = [(usage, list_recipes(kind)) for kind, usage in sections]
+    width = max((len(p.stem) for _, paths in found for p in paths), default=0)
+    for index, (usage, paths) in enumerate(found):
+        if paths:
+            print(f"{'' if index == 0 else chr(10)}multigan {usage}:")
+        for path in paths:
+            print(f"  {path.stem:<{width}}  {recipe_description(path)}")
 
 
 def cmd_augment_eval(args: argparse.Namespace) -> None:

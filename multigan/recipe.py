@@ -106,11 +106,12 @@ def find_recipe(name_or_path: str) -> Path:
     return resolve_recipe(name_or_path)[0]
 
 
-def list_recipes() -> list[Path]:
-    """Every recipe by name: the packaged ones, each replaced by ./recipes/NAME.yaml where that exists."""
+def list_recipes(kind: str = "") -> list[Path]:
+    """Every file by name in recipes/KIND ("": training recipes, "augment": studies, "bench": suites): the packaged
+    ones, each replaced by ./recipes/KIND/NAME.yaml where that exists."""
     by_name: dict[str, Path] = {}
     for folder, _ in reversed(recipe_folders()):
-        by_name.update({p.stem: p for p in folder.glob("*.yaml")})
+        by_name.update({p.stem: p for p in (folder / kind).glob("*.yaml")})
     return [by_name[name] for name in sorted(by_name)]
 
 

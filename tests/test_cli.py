@@ -24,6 +24,8 @@ def test_train_sample_and_recipes(tmp_path, capsys):
     assert code == 0 and (tmp_path / "g.png").is_file()
     code, out, _ = run(capsys, "recipes")
     assert code == 0 and "dcgan_fashion" in out and "dcgan_digits" in out
+    studies, suites = out.split("multigan augment-eval STUDY:")[1].split("multigan bench SUITE --out DIR:")
+    assert "fashion_dcgan_cond" in studies and "text_vs_image" in suites and "dcgan_digits" not in studies + suites
 
 
 def test_unknown_recipe_key_names_section_and_valid_keys(capsys):
