@@ -1,20 +1,25 @@
 """Run a recipe's metrics on a model: sample once, score with every metric, return values with protocols.
 
 Under torchrun every rank calls the evaluator: with per-batch seeds (`eval.sample_seeds`, the default there) rank r
-generates batches r, r + N, r + 2N ... of the evaluation set and rank 0 gathers them in batch order, so the set is
-the same for any number of processes. Rank 0 alone builds the metrics (feature extractors, reference statistics,
-cached classifiers) and scores the gathered samples: those caches are written once, by one process.
+generates batches r, r + N, r + 2N ... of the evaluation set and extracts their features (FID, KID, IS, PRDC,
+FAD, fd_norm read those); rank 0 gathers samples and features in batch order, so set and features are the same for
+any number of processes, and scores them. Rank 0 alone builds the metrics (reference statistics, cached
+classifiers): those caches are written once, by one process.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from multigan.core.distributed import broadcast_object, distributed, gather_objects, is_main_process, rank, world_size
+from multigan.core.distributed import (
+    broadcast_module, broadcast_object, distributed, gather_objects, is_main_process, rank, world_size,
+)
 from multigan.core.phases import Batch, GANModel
 from multigan.errors import UserError
 from multigan.metrics.base import EvalContext, MetricValue
 from multigan.metrics.config import EvalConfig
+from multigan.metrics.features import FeatureSession, feature_session
+from multigan.metrics.frechet import MetricError
 from multigan.registry import METRICS
 
 SAMPLE_SEEDS = ("auto", "stream", "per_batch")
@@ -50,15 +55,6 @@ def generate_shard(model: GANModel, n: int, seed: int, batch_size: int, shard: i
     return parts
 
 
-def generate_across_ranks(model: GANModel, n: int, seed: int, batch_size: int, **sampling: float) -> Batch | None:
-    """Every rank generates its shard of the per-batch-seeded set; rank 0 gets all of it, in batch order (None
-    elsewhere). On one process: the whole set."""
-    shards = gather_objects(generate_shard(model, n, seed, batch_size, rank(), world_size(), **sampling))
-    if shards is None:
-        return None
-    return _concat([batch for _, batch in sorted((pair for shard in shards for pair in shard), key=lambda p: p[0])])
-
-
 def _concat(parts: list[Batch]) -> Batch:
     return {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
 
@@ -74,8 +70,11 @@ def resolve_sample_seeds(value: str) -> str:
 
 
 class Evaluator:
-    """Built on every rank of a launch (metrics on rank 0 only); `__call__` on every rank returns the results on
-    rank 0 and {} elsewhere."""
+    """Built on every rank of a launch; `__call__` on every rank returns the results on rank 0 and {} elsewhere.
+
+    Rank 0 builds the metrics (reference statistics, cached classifiers); the other ranks build only the feature
+    extractors those metrics read generated samples with, after rank 0, and take rank 0's weights for them, so
+    that every rank's features are the ones rank 0 would compute."""
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         self.config = config
@@ -85,6 +84,19 @@ class Evaluator:
         if is_main_process():
             self.metrics = {name: METRICS.get(name)(config, context) for name in config.metrics}
         self.needs_samples = broadcast_object(any(metric.needs_samples for metric in self.metrics.values()))
+        self.sessions = self._shared_sessions() if self.sample_seeds == "per_batch" else {}
+
+    def _shared_sessions(self) -> dict[str, FeatureSession]:
+        """The feature sessions that score generated samples, on every rank (rank 0's: the metrics')."""
+        names = broadcast_object(sorted({metric.session.name for metric in self.metrics.values()
+                                         if metric.needs_samples and isinstance(getattr(metric, "session", None),
+                                                                                FeatureSession)}))
+        sessions = {name: feature_session(self.config, self.context, name) for name in names}
+        for session in sessions.values():
+            network = getattr(session.extractor, "model", None)
+            if isinstance(network, torch.nn.Module):
+                broadcast_module(network)  # a rank whose cache differs (another machine) still computes rank 0's
+        return sessions
 
     def __call__(self, model: GANModel, **sampling: float) -> dict[str, MetricValue]:
         """Every metric on one set of `eval.n_samples` samples; `sampling`: the model's sampling options
@@ -106,6 +118,26 @@ class Evaluator:
 
     def _samples(self, model: GANModel, sampling: dict[str, float]) -> Batch | None:
         n, seed, batch_size = self.config.n_samples, self.config.seed, self.config.batch_size
-        if self.sample_seeds == "per_batch":
-            return generate_across_ranks(model, n, seed, batch_size, **sampling)
-        return generate(model, n, seed, batch_size, **sampling) if is_main_process() else None
+        if self.sample_seeds == "stream":
+            return generate(model, n, seed, batch_size, **sampling) if is_main_process() else None
+        # per batch: each rank generates its batches and extracts their features; rank 0 gathers both
+        shard = generate_shard(model, n, seed, batch_size, rank(), world_size(), **sampling)
+        try:
+            features = {name: [session.generated_parts([batch]) for _, batch in shard]
+                        for name, session in self.sessions.items()}
+        except MetricError as error:  # sent to rank 0, which reports it; no rank is left waiting at the gather
+            features = error
+        gathered = gather_objects((shard, features))
+        if gathered is None:
+            return None
+        errors = [f for _, f in gathered if isinstance(f, MetricError)]
+        if errors:
+            raise errors[0]
+        # (batch index, batch, {session: its (features, logits) parts}) of every rank, in batch order
+        entries = sorted(((index, batch, {name: parts[k] for name, parts in rank_features.items()})
+                          for rank_shard, rank_features in gathered for k, (index, batch) in enumerate(rank_shard)),
+                         key=lambda entry: entry[0])
+        samples = _concat([batch for _, batch, _ in entries])
+        for name, session in self.sessions.items():
+            session.use_generated(samples, [part for _, _, parts in entries for part in parts[name]])
+        return samples

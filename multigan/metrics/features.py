@@ -90,24 +90,30 @@ class FeatureExtractor(ABC):
     def protocol(self, shape: tuple[int, ...]) -> dict[str, Any]:
         return {"extractor": self.name, **self.identity(), **self.describe_input(shape)}
 
-    @torch.no_grad()
     def extract(self, batches: Iterable[Tensor]) -> "FeatureSet":
-        """Features, logits and streaming float64 statistics of sample batches in [-1, 1] (`input.layout`)."""
-        stats = RunningStats(self.feature_dim)
-        features, logits = [], []
-        for batch in batches:
-            if batch.ndim != self.input.ndim:
-                raise MetricError(f"expected {self.input.plural} {self.input.layout}, got shape {tuple(batch.shape)}")
-            check_finite(self.input.plural, batch)
-            batch_features, batch_logits = self.features_and_logits(self.input.prepare(batch.to(self.device)))
-            stats.update(batch_features)
-            features.append(batch_features.float().cpu())
-            logits.append(batch_logits.float().cpu())
-        if not features:
+        """Features, logits and float64 statistics of sample batches in [-1, 1] (`input.layout`)."""
+        return self.feature_set([self.extract_batch(batch) for batch in batches])
+
+    @torch.no_grad()
+    def extract_batch(self, batch: Tensor) -> tuple[Tensor, Tensor]:
+        """One batch in [-1, 1] (`input.layout`) -> features (N, D), logits (N, K), float32 on the CPU."""
+        if batch.ndim != self.input.ndim:
+            raise MetricError(f"expected {self.input.plural} {self.input.layout}, got shape {tuple(batch.shape)}")
+        check_finite(self.input.plural, batch)
+        features, logits = self.features_and_logits(self.input.prepare(batch.to(self.device)))
+        return features.float().cpu(), logits.float().cpu()
+
+    def feature_set(self, parts: list[tuple[Tensor, Tensor]]) -> "FeatureSet":
+        """The (features, logits) of batches, in order, as one set with its streaming statistics: the same
+        numbers whether the batches were extracted here or on several ranks."""
+        if not parts:
             raise MetricError(f"no {self.input.plural} to extract features from")
+        stats = RunningStats(self.feature_dim)
+        for features, _ in parts:
+            stats.update(features)
         # one sample has no covariance; FID refuses fewer samples than dimensions before it would read this
         covariance = stats.covariance if stats.count > 1 else np.zeros((self.feature_dim, self.feature_dim))
-        return FeatureSet(torch.cat(features), torch.cat(logits), stats.mean, covariance)
+        return FeatureSet(torch.cat([f for f, _ in parts]), torch.cat([l for _, l in parts]), stats.mean, covariance)
 
 
 @dataclass
@@ -160,6 +166,7 @@ class FeatureSession:
 
         self.config = config
         self.context = context
+        self.name = extractor_name
         self.input: FeatureInput = FEATURE_INPUTS.get(context.info.modality)
         # a given extractor may come from another context (a domain classifier scoring one domain's images)
         kind = type(extractor) if extractor is not None else FEATURES.get(extractor_name)
@@ -179,18 +186,37 @@ class FeatureSession:
 
     def generated(self, samples: Batch) -> FeatureSet:
         """Features of `samples[input.key]`, extracted once however many metrics ask for them."""
+        values = self._generated_values(samples)
+        if self._generated is not None and self._generated[0]() is values:
+            return self._generated[1]
+        return self.use_generated(samples, self.generated_parts([samples]))
+
+    def generated_parts(self, batches: list[Batch]) -> list[tuple[Tensor, Tensor]]:
+        """(features, logits) of generated sample batches, each split into `eval.batch_size` rows as `generated`
+        does: a rank's share of an evaluation set."""
+        parts = []
+        for batch in batches:
+            values = self._generated_values(batch)
+            parts += [self.extractor.extract_batch(chunk) for chunk in values.split(self.config.batch_size)]
+        return parts
+
+    def use_generated(self, samples: Batch, parts: list[tuple[Tensor, Tensor]]) -> FeatureSet:
+        """Make `parts` (every batch of `samples[input.key]`, in order, possibly extracted on several ranks) what
+        `generated(samples)` returns."""
+        values = self._generated_values(samples)
+        features = self.extractor.feature_set(parts)
+        self._generated = (weakref.ref(values), features)
+        return features
+
+    def _generated_values(self, samples: Batch) -> Tensor:
         key = self.input.key
         values = samples.get(key)
         if values is None:
             raise MetricError(f"{key} metrics need samples['{key}'], got keys {sorted(samples)}")
-        if self._generated is not None and self._generated[0]() is values:
-            return self._generated[1]
         if tuple(values.shape[1:]) != self.shape:
             raise MetricError(f"generated {key} samples have shape {tuple(values.shape[1:])} but the dataset's are "
                               f"{self.shape}; both sides must match to be compared")
-        features = self.extractor.extract(values.split(self.config.batch_size))
-        self._generated = (weakref.ref(values), features)
-        return features
+        return values
 
     def real(self, split: str, n: int) -> FeatureSet:
         """Features of `n` examples of a real split (all of it if smaller), from the disk cache when possible."""

@@ -5,7 +5,9 @@ import torch
 
 from multigan.errors import UserError
 from multigan.metrics.config import EvalConfig
-from multigan.metrics.evaluate import Evaluator, generate, generate_across_ranks, generate_shard
+from multigan.metrics.evaluate import Evaluator, generate, generate_shard
+from multigan.metrics.features import feature_session
+from multigan.metrics.image_metrics import frechet_score
 
 
 class NoiseImages:
@@ -25,11 +27,9 @@ def test_per_batch_shards_together_are_the_one_process_set():
     assert [[index for index, _ in shard] for shard in shards] == [[0], [1], [2]]
     for index, batch in whole:
         assert torch.equal(batch["image"], shards[index][0][1]["image"])
-    merged = generate_across_ranks(model, 40, 7, 16)  # one process: the whole set, in batch order
-    assert torch.equal(merged["image"], torch.cat([b["image"] for _, b in whole]))
-    assert not torch.equal(merged["image"], generate_across_ranks(model, 40, 8, 16)["image"])
-    shifted = generate_across_ranks(model, 40, 7, 16, shift=3.0)["image"]  # sampling options reach the model
-    assert shifted.mean() > merged["image"].mean()
+    assert not torch.equal(whole[0][1]["image"], generate_shard(model, 40, 8, 16)[0][1]["image"])  # seed matters
+    shifted = generate_shard(model, 40, 7, 16, shift=3.0)[0][1]["image"]  # sampling options reach the model
+    assert shifted.mean() > whole[0][1]["image"].mean()
 
 
 def test_stream_is_one_generator_through_every_batch():
@@ -51,6 +51,15 @@ def test_protocol_names_the_sample_seeds(quadrant_context):
     assert stream.protocol["sample_seeds"] == "stream" and per_batch.protocol["sample_seeds"] == "per_batch"
     assert stream.protocol["sample_seed"] == per_batch.protocol["sample_seed"] == 12345
     assert stream.value != per_batch.value  # two different sample sets of the same generator
+
+
+def test_per_batch_features_equal_the_features_of_the_whole_set(quadrant_context, make_quadrant_context, tmp_path):
+    # the evaluator extracts features batch by batch (on every rank under torchrun) and installs them in the
+    # session; a fresh session extracting the concatenated set directly gives the same set and the same FID
+    fid = Evaluator(config(sample_seeds="per_batch"), quadrant_context)(NoiseImages())["fid"].value
+    samples = {"image": torch.cat([b["image"] for _, b in generate_shard(NoiseImages(), 40, 12345, 16)])}
+    session = feature_session(config(), make_quadrant_context(tmp_path), "classifier")
+    assert fid == frechet_score(session.generated(samples), session.reference())
 
 
 def test_unknown_sample_seeds_is_one_clear_error(quadrant_context):

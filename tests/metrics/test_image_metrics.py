@@ -70,13 +70,13 @@ def test_generated_features_are_extracted_once_for_all_metrics(shared_cache, mak
     samples = reference_images(context)
     score(metrics, samples)  # reference features and floors now cached
     batches = []
-    original = FeatureExtractor.extract
+    original = FeatureExtractor.feature_set  # every extraction of a set ends here
 
-    def counting(self, images):
+    def counting(self, parts):
         batches.append(1)
-        return original(self, images)
+        return original(self, parts)
 
-    monkeypatch.setattr(FeatureExtractor, "extract", counting)
+    monkeypatch.setattr(FeatureExtractor, "feature_set", counting)
     score(metrics, {"image": samples["image"].clone()})
     assert len(batches) == 1  # one pass for five metrics; nothing re-extracted from the real data
 
@@ -87,8 +87,8 @@ def test_statistics_of_another_extractor_version_are_recomputed(shared_cache, ma
     samples = reference_images(make_quadrant_context(shared_cache))
     score(build(["fid"], CONFIG, make_quadrant_context(shared_cache)), samples)  # cached under version cnn-1
     passes = []
-    original = FeatureExtractor.extract
-    monkeypatch.setattr(FeatureExtractor, "extract", lambda self, images: passes.append(1) or original(self, images))
+    original = FeatureExtractor.feature_set  # every extraction of a set ends here
+    monkeypatch.setattr(FeatureExtractor, "feature_set", lambda self, parts: passes.append(1) or original(self, parts))
     score(build(["fid"], CONFIG, make_quadrant_context(shared_cache)), samples)
     assert len(passes) == 1  # same version: only the generated samples
     monkeypatch.setattr(ClassifierExtractor, "version", "cnn-1-changed")
