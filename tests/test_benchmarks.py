@@ -1,5 +1,6 @@
 """The speed scripts keep working: benchmarks/throughput.py runs every model's plain loop and multigan's trainer
-with each switch for one tiny step (no timing is checked; the numbers come from real runs, see README)."""
+with each switch for one tiny step, eval_scaling.py one tiny evaluation on 1 and 2 processes (no timing is
+checked; the numbers come from real runs, see README)."""
 from __future__ import annotations
 
 import os
@@ -25,6 +26,18 @@ def test_throughput_runs_every_model_with_its_switches(model):
     expected = {"plain", "multigan", "+bf16", "all"} | ({"+channels_last"} if model in ("dcgan", "pix2pix", "cyclegan") else set())
     assert rows == expected, done.stdout
     assert "GFLOP per step" in done.stdout and "failed" not in done.stdout
+
+
+@pytest.mark.slow
+def test_eval_scaling_scores_the_same_set_on_one_and_two_processes():
+    script = SCRIPT.with_name("eval_scaling.py")
+    done = subprocess.run([sys.executable, str(script), "--recipe", "dcgan_digits", "--metrics", "fid",
+                           "--n-samples", "300", "--repeats", "1", "--set", "eval.classifier_epochs=1"],
+                          capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    one, two = (line.split("s)  ")[1] for line in done.stdout.splitlines() if "scoring on rank 0" in line)
+    assert one == two and "'fid'" in one  # the same values, to the printed digits
+    assert "speed-up x" in done.stdout
 
 
 def test_throughput_rejects_an_unknown_model():
