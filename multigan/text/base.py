@@ -26,12 +26,28 @@ from multigan.text.generators import (
 
 
 class TrainingFlags(nn.Module):
-    """One-time events of a run as boolean buffers, so checkpoints carry them and a resumed run skips them."""
+    """One-time events of a run as boolean buffers, so checkpoints carry them and a resumed run skips them. Each is
+    read from its buffer once (on a GPU a read is a host sync, and `on_step` asks every step), then from memory;
+    loading a state forgets what was read."""
 
     def __init__(self, *names: str):
         super().__init__()
         for name in names:
             self.register_buffer(name, torch.tensor(False))
+        self._read: dict[str, bool] = {}
+
+    def is_set(self, name: str) -> bool:
+        if name not in self._read:
+            self._read[name] = bool(getattr(self, name))
+        return self._read[name]
+
+    def set(self, name: str) -> None:
+        getattr(self, name).fill_(True)
+        self._read[name] = True
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        self._read.clear()
+        super()._load_from_state_dict(*args, **kwargs)
 
 
 class TextGAN(GANModel):
@@ -63,9 +79,9 @@ class TextGAN(GANModel):
 
     def on_step(self, stage: str, step: int, total: int) -> None:
         # at the first training step, not at construction: sampling from a finished run never needs the source
-        if self.config.init_generator and not bool(self.flags.generator_loaded):
+        if self.config.init_generator and not self.flags.is_set("generator_loaded"):
             self.load_generator(Path(self.config.init_generator).expanduser())
-            self.flags.generator_loaded.fill_(True)
+            self.flags.set("generator_loaded")
 
     def load_generator(self, source: Path) -> None:
         """Generator weights from a checkpoint folder, or a run folder's latest checkpoint (e.g. a finished MLE

@@ -115,9 +115,9 @@ class SeqGAN(TextGAN):
 
     def on_step(self, stage: str, step: int, total: int) -> None:
         super().on_step(stage, step, total)
-        if stage == "adversarial" and not bool(self.flags.rollout_synced):  # the rollout copy starts at the MLE G
+        if stage == "adversarial" and not self.flags.is_set("rollout_synced"):  # the rollout copy starts at the MLE G
             self.rollout_network.load_state_dict(self.generator.state_dict())
-            self.flags.rollout_synced.fill_(True)
+            self.flags.set("rollout_synced")
 
     def after_phase(self, phase: str) -> None:
         if phase == "G_pg":
