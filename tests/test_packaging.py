@@ -67,7 +67,13 @@ def test_an_installed_wheel_resolves_recipes_through_the_package(wheel, tmp_path
     env = {**os.environ, "PYTHONPATH": str(site)}
     listed = subprocess.run([sys.executable, "-m", "multigan.cli", "recipes"], cwd=empty, env=env, check=True,
                             capture_output=True, text=True)
-    assert [line.split()[0] for line in listed.stdout.splitlines()] == found["names"]  # `multigan recipes`
+    sections = {part.splitlines()[0]: [line.split()[0] for line in part.splitlines()[1:]]
+                for part in listed.stdout.strip().split("\n\n")}  # `multigan recipes`: heading, then one per line
+    assert sections == {
+        "multigan train RECIPE:": found["names"],
+        "multigan augment-eval STUDY:": sorted(Path(r).stem for r in RECIPES if r.startswith("augment/")),
+        "multigan bench SUITE --out DIR:": sorted(Path(r).stem for r in RECIPES if r.startswith("bench/")),
+    }
     assert "shipped with multigan" in listed.stderr
 
     (empty / "recipes").mkdir()  # a user's own copy of a recipe overrides the packaged one of that name
