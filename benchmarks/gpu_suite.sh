@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every GPU figure in README in one run (~9 minutes on one H200): WaveGAN at the paper setting on FSDD for a fixed
 # wall-clock budget (scored with the offline classifier metrics), then throughput.py for every model (plain eager
-# fp32 vs multigan with each switch, FLOPs and MFU) and translation_throughput.py with bf16 + channels_last.
+# fp32 vs multigan with each switch, FLOPs and MFU), step_profile.py for DCGAN (launches, syncs, host and device
+# time per step of both loops) and translation_throughput.py with bf16 + channels_last.
 #
 #   OUT=gpu_out MULTIGAN_DATA=/data bash benchmarks/gpu_suite.sh      # from the repository root; python3 has torch
 #
@@ -47,6 +48,9 @@ part wavegan_paper_sample 30 python3 -m multigan sample "$RUN" --n 16 --out "$RU
 cd benchmarks
 part dcgan 130 python3 throughput.py --model dcgan --device cuda --resolution 64 --channels 3 --batch-size 256 \
   --steps 20 --blocks 3 --warmup 5 --peak-tflops "$PEAK"
+# why multigan's DCGAN step trailed the plain loop on the H200 (x0.84 at stop 18): launches, syncs, host vs device
+part dcgan_profile 60 python3 step_profile.py --model dcgan --device cuda --resolution 64 --channels 3 \
+  --batch-size 256 --steps 5 --warmup 5
 part pix2pix 45 python3 throughput.py --model pix2pix --device cuda --batch-size 16 --steps 10 --blocks 3 \
   --warmup 3 --skip-compile --peak-tflops "$PEAK"
 part cyclegan 50 python3 throughput.py --model cyclegan --device cuda --resolution 256 --batch-size 4 --steps 10 \

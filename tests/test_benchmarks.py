@@ -1,6 +1,6 @@
 """The speed scripts keep working: benchmarks/throughput.py runs every model's plain loop and multigan's trainer
-with each switch for one tiny step, eval_scaling.py one tiny evaluation on 1 and 2 processes (no timing is
-checked; the numbers come from real runs, see README)."""
+with each switch for one tiny step, eval_scaling.py one tiny evaluation on 1 and 2 processes, step_profile.py one
+profiled step of each loop (no timing is checked; the numbers come from real runs, see README)."""
 from __future__ import annotations
 
 import os
@@ -38,6 +38,17 @@ def test_eval_scaling_scores_the_same_set_on_one_and_two_processes():
     one, two = (line.split("s)  ")[1] for line in done.stdout.splitlines() if "scoring on rank 0" in line)
     assert one == two and "'fid'" in one  # the same values, to the printed digits
     assert "speed-up x" in done.stdout
+
+
+def test_step_profile_compares_the_two_loops():
+    script = SCRIPT.with_name("step_profile.py")
+    done = subprocess.run([sys.executable, str(script), "--model", "dcgan", "--batch-size", "2", "--resolution", "32",
+                           "--steps", "1", "--warmup", "0"], capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line.split() for line in done.stdout.splitlines() if line.split()[:1] in (["plain"], ["multigan"])]
+    assert [row[0] for row in rows] == ["plain", "multigan"] and all(float(row[1]) > 0 for row in rows)
+    assert "aten::convolution_backward" in done.stdout  # among the busiest operators of both loops
 
 
 def test_throughput_rejects_an_unknown_model():
