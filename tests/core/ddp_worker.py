@@ -1,8 +1,9 @@
 """One training run for the distributed tests, launched by them as `torchrun ... ddp_worker.py CONFIG OUT [RESUME]`
 (or plain `python` for the 1-process baseline). CONFIG is the run config as JSON.
 
-It adds `dcgan_nan_samples_on_rank_1` (for the evaluation's error path) and `dcgan_sharded_noise`: DCGAN whose training noise for a step is one global draw of
-(global batch, latent) that every rank slices its rows from (seeded by step and call, not by the global RNG).
+It adds `dcgan_nan_samples_on_rank_1` (for the evaluation's error path) and `dcgan_sharded_noise`: DCGAN whose
+training noise for a step is one global draw of (global batch, latent) that every rank slices its rows from
+(seeded by step and call, not by the global RNG).
 Real DCGAN ranks draw independent noise, which is right for training but makes a W-process run differ from the
 1-process run by the noise alone; with this model the two must agree to float tolerance, which tests everything
 else — data sharding, gradient averaging, synchronised BatchNorm, optimiser steps, checkpoints and resume.
