@@ -87,10 +87,9 @@ def oracle_tensors(path: Path, cache: Path) -> dict[str, Tensor]:
         return load_file(cached)
     arrays = read_oracle_pickle(path)
     tensors = {name: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for name, a in zip(NAMES, arrays)}
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".{cached.name}.tmp")
-    save_file(tensors, str(tmp))
-    tmp.replace(cached)
+    # a temporary file of its own: torchrun's ranks may all convert on a cold cache (they write the same bytes)
+    with atomic_path(cached) as temporary:
+        save_file(tensors, str(temporary))
     return tensors
 
 

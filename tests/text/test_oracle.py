@@ -1,5 +1,6 @@
 import os
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -89,6 +90,37 @@ def test_conversion_is_cached_as_safetensors(oracle_file, tmp_path):
     with pytest.raises(OracleFormatError):
         oracle_tensors(oracle_file, cache)
     assert converted.is_file() and set(first) == set(NAMES)
+
+
+def test_two_processes_converting_at_once_both_succeed(oracle_file, tmp_path, monkeypatch):
+    # torchrun's ranks build the dataset together on a cold cache: both write, neither may trip over the other's
+    # temporary file (they shared one name, and the second rename failed: the SeqGAN 2-process test's flake)
+    import multigan.text.oracle as oracle
+
+    both_written = threading.Barrier(2, timeout=30)
+    save = oracle.save_file
+
+    def save_then_wait(tensors, path):
+        save(tensors, path)
+        both_written.wait()  # each has written its file before either renames
+
+    monkeypatch.setattr(oracle, "save_file", save_then_wait)
+    errors = []
+
+    def convert():
+        try:
+            oracle_tensors(oracle_file, tmp_path / "cache")
+        except Exception as error:  # noqa: BLE001  (collected for the assertion)
+            errors.append(error)
+
+    threads = [threading.Thread(target=convert) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    (left,) = (tmp_path / "cache").iterdir()  # the converted file and no temporary
+    assert left.name.startswith("seqgan_oracle-") and left.suffix == ".safetensors"
 
 
 def test_oracle_dataset_is_deterministic_and_cached(oracle_file, tmp_path, monkeypatch):
