@@ -245,7 +245,8 @@ class Trainer:
         self._check_finite()
         with self._sampling_weights(), preserved_rng():
             results = self.evaluator(self.model)
-        if broadcast_object(self.main and self._record_evaluation(results)):
+        better = self._record_evaluation(results) if self.main else False
+        if broadcast_object(better):
             self.save(self.run_dir / "checkpoints" / "best")
 
     def _record_evaluation(self, results: dict[str, Any]) -> bool:
