@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import time
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
-from harness import device_name
+from harness import device_name, on_gloo
 from multigan import api
 from multigan.metrics.evaluate import Evaluator
 from multigan.recipe import load_recipe
@@ -42,13 +40,12 @@ def evaluator_and_model(args: argparse.Namespace):
     return Evaluator(config.eval, context), model
 
 
-def worker(rank: int, world: int, port: int, args: argparse.Namespace, out) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+def timed_evaluations(rank: int, world: int, args: argparse.Namespace) -> tuple[float, float, dict[str, float]]:
+    """Median seconds of an evaluation, of its shared part (generation, features, gather), and the values (run by
+    harness.on_gloo on every rank)."""
     evaluator, model = evaluator_and_model(args)
     evaluator(model)  # warm-up: reference features into memory
-    sharing = []  # seconds in the shared part: this rank's generation + features, the gather
+    sharing = []  # seconds in the shared part
     samples = evaluator._samples
 
     def timed_samples(*a):
@@ -65,18 +62,7 @@ def worker(rank: int, world: int, port: int, args: argparse.Namespace, out) -> N
         results = evaluator(model)
         seconds.append(time.perf_counter() - start)
         values = {name: round(value.value, 6) for name, value in results.items()}
-    if rank == 0:
-        out.put((statistics.median(seconds), statistics.median(sharing), values))
-    dist.destroy_process_group()
-
-
-def timed(world: int, args: argparse.Namespace) -> tuple[float, float, dict[str, float]]:
-    with socket.socket() as s:  # a free localhost port
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    queue = mp.get_context("spawn").SimpleQueue()
-    mp.spawn(worker, args=(world, port, args, queue), nprocs=world)
-    return queue.get()
+    return statistics.median(seconds), statistics.median(sharing), values
 
 
 def main() -> None:
@@ -94,7 +80,7 @@ def main() -> None:
           f"{', '.join(evaluator.config.metrics)} on {args.n_samples} samples (batches of "
           f"{evaluator.config.batch_size}), features: {evaluator.config.features}; median of {args.repeats}")
     del evaluator, model
-    (one, one_shared, one_values), (two, two_shared, two_values) = timed(1, args), timed(2, args)
+    (one, one_shared, one_values), (two, two_shared, two_values) = on_gloo(1, timed_evaluations, args), on_gloo(2, timed_evaluations, args)
     for label, total, shared, values in (("1 process", one, one_shared, one_values),
                                          ("2 processes", two, two_shared, two_values)):
         print(f"  {label:<11} {total:7.2f} s  (generation + features + gather {shared:.2f} s, scoring on rank 0 "

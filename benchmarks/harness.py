@@ -1,5 +1,5 @@
 """What the speed scripts here share: the device's name, a host sync, the trainer's step without files, timing of
-several loops interleaved in one process, and the FLOPs of one step.
+several loops interleaved in one process, the FLOPs of one step, and a function run on W gloo processes.
 
 Interleaving (loop A's block, loop B's block, ..., repeated; the median block per loop) is what makes a ratio
 between loops trustworthy on a shared machine: a slow spell hits every loop's blocks alike.
@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Callable, Protocol
 
 import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
@@ -154,3 +157,27 @@ def recipe_step_seconds(recipe: str, overrides: list[str], data_root: Path, thre
             trainer._train_step(stage, phases)
             times.append(time.perf_counter() - start)
     return times[warmup:]
+
+
+def on_gloo(world: int, fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(rank, world, *args)` in `world` spawned CPU processes joined by gloo on a free localhost port, one
+    intra-op thread each; rank 0's return value. `fn` must be importable (a module-level function)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    queue = mp.get_context("spawn").SimpleQueue()
+    mp.spawn(_gloo_worker, args=(world, port, fn, args, queue), nprocs=world)
+    return queue.get()
+
+
+def _gloo_worker(rank: int, world: int, port: int, fn: Callable[..., Any], args: tuple, out) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        result = fn(rank, world, *args)
+        dist.barrier()
+        if rank == 0:
+            out.put(result)
+    finally:
+        dist.destroy_process_group()

@@ -21,7 +21,7 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import Loop, TrainerLoop, device_name, sync  # noqa: E402
-from throughput import MODELS, build_case  # noqa: E402
+from throughput import MODELS, add_case_arguments, build_case  # noqa: E402
 
 LAUNCHES = ("cudaLaunchKernel", "cuLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernelEx")
 SYNCS = ("cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize")  # the host waits for the GPU
@@ -63,11 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="dcgan", choices=MODELS)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-size", type=int, default=0)
-    parser.add_argument("--resolution", type=int, default=0)
-    parser.add_argument("--channels", type=int, default=1)
-    parser.add_argument("--length", type=int, default=0)
-    parser.add_argument("--model-dim", type=int, default=0)
+    add_case_arguments(parser)
     parser.add_argument("--steps", type=int, default=5, help="profiled steps per loop")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--switches", nargs="*", default=[], help="TrainConfig fields for multigan's loop")

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +28,9 @@ from typing import Callable
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Loop, TrainerLoop, device_name, interleaved_seconds, step_flops  # noqa: E402
+from harness import Loop, TrainerLoop, device_name, interleaved_seconds, on_gloo, step_flops  # noqa: E402
 
 from multigan.core.phases import GANModel  # noqa: E402
 from multigan.core.sync_batchnorm import convert_sync_batchnorm  # noqa: E402
@@ -57,6 +54,15 @@ class Case:
     batch_size: int
     image_convs: bool  # channels_last applies
     stage: str = "adversarial"
+
+
+def add_case_arguments(parser: argparse.ArgumentParser) -> None:
+    """The shape options `build_case` reads (also step_profile.py's)."""
+    parser.add_argument("--batch-size", type=int, default=0, help="0: the model's default (above)")
+    parser.add_argument("--resolution", type=int, default=0, help="images; 0: the model's default")
+    parser.add_argument("--channels", type=int, default=1, help="dcgan")
+    parser.add_argument("--length", type=int, default=0, help="wavegan samples; 0: 8192")
+    parser.add_argument("--model-dim", type=int, default=0, help="wavegan d; 0: 8 (the paper's is 64)")
 
 
 def plain_args(args: argparse.Namespace, batch: int) -> argparse.Namespace:
@@ -143,39 +149,21 @@ def one_process(name: str, args: argparse.Namespace, device: torch.device) -> No
               f"x{seconds['plain'] / value:.2f} of plain{mfu}")
 
 
-def scaling_worker(rank: int, world: int, port: int, name: str, args: argparse.Namespace, out) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+def scaled_rate(rank: int, world: int, name: str, args: argparse.Namespace) -> float:
+    """Samples/s of the trainer on `world` gloo processes at the same global batch (run by harness.on_gloo)."""
     case = build_case(name, args, torch.device("cpu"))
     model = convert_sync_batchnorm(case.model)
     loop = TrainerLoop(model, case.data, case.batch_size, torch.device("cpu"), case.stage, rank, world)
     dist.barrier()
     seconds = interleaved_seconds({"ddp": loop}, args.steps, args.blocks, args.warmup, torch.device("cpu"))
-    dist.barrier()
-    if rank == 0:
-        out.put(case.batch_size / seconds["ddp"])
-    dist.destroy_process_group()
-
-
-def scaled_rate(world: int, name: str, args: argparse.Namespace) -> float:
-    with socket.socket() as s:  # a free localhost port
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    queue = mp.get_context("spawn").SimpleQueue()
-    mp.spawn(scaling_worker, args=(world, port, name, args, queue), nprocs=world)
-    return queue.get()
+    return case.batch_size / seconds["ddp"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="dcgan", help=f"one of {', '.join(MODELS)}, comma-separated, or all")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-size", type=int, default=0, help="0: the model's default (above)")
-    parser.add_argument("--resolution", type=int, default=0, help="images; 0: the model's default")
-    parser.add_argument("--channels", type=int, default=1, help="dcgan")
-    parser.add_argument("--length", type=int, default=0, help="wavegan samples; 0: 8192")
-    parser.add_argument("--model-dim", type=int, default=0, help="wavegan d; 0: 8 (the paper's is 64)")
+    add_case_arguments(parser)
     parser.add_argument("--steps", type=int, default=10, help="steps per timed block")
     parser.add_argument("--blocks", type=int, default=3, help="timed blocks per loop (interleaved)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per loop first (compilation)")
@@ -196,7 +184,7 @@ def main() -> None:
         if batch % 2:
             print(f"  gloo scaling skipped: global batch {batch} does not split over 2 processes")
             continue
-        one, two = scaled_rate(1, name, args), scaled_rate(2, name, args)
+        one, two = on_gloo(1, scaled_rate, name, args), on_gloo(2, scaled_rate, name, args)
         print(f"  gloo, 1 thread per process, global batch {batch}: 1 process {one:.1f} samples/s, "
               f"2 processes {two:.1f} samples/s; scaling efficiency {two / (2 * one):.2f}")
 
