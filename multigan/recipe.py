@@ -87,18 +87,31 @@ def recipe_folders() -> list[tuple[Path, str]]:
     return folders
 
 
-def resolve_recipe(name_or_path: str) -> tuple[Path, str]:
-    """(recipe file, where it came from): a path that exists wins, then NAME.yaml in ./recipes, then the packaged
-    recipe of that name (`dcgan_fashion` -> <package>/recipes/dcgan_fashion.yaml)."""
+def find_named(name_or_path: str, kind: str = "") -> tuple[Path, str] | None:
+    """(file, where it came from) for a recipe (KIND ""), study ("augment") or suite ("bench"): a path that exists
+    wins, then NAME.yaml in ./recipes/KIND, then the packaged one (`dcgan_fashion` ->
+    <package>/recipes/dcgan_fashion.yaml); None when there is none."""
     path = Path(name_or_path)
     if path.is_file():
         return path, "the path given"
     for folder, origin in recipe_folders():
-        candidate = folder / f"{name_or_path}.yaml"
+        candidate = folder / kind / f"{name_or_path}.yaml"
         if candidate.is_file():
             return candidate, origin
-    known = ", ".join(p.stem for p in list_recipes()) or "(none)"
-    raise RecipeError(f"{name_or_path}: no such recipe file (recipes: {known})")
+    return None
+
+
+def known_names(kind: str = "") -> str:
+    """The names `find_named` knows in recipes/KIND, for an error message."""
+    return ", ".join(p.stem for p in list_recipes(kind)) or "(none)"
+
+
+def resolve_recipe(name_or_path: str) -> tuple[Path, str]:
+    """(recipe file, where it came from), as `find_named` finds it."""
+    found = find_named(name_or_path)
+    if found is None:
+        raise RecipeError(f"{name_or_path}: no such recipe file (recipes: {known_names()})")
+    return found
 
 
 def find_recipe(name_or_path: str) -> Path:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from multigan.errors import UserError
-from multigan.recipe import RecipeError, build, read_yaml_mapping, recipe_folders
+from multigan.recipe import RecipeError, build, find_named, known_names, read_yaml_mapping
 
 STUDIES_FOLDER = "augment"  # studies live in recipes/augment/
 
@@ -72,16 +72,10 @@ class StudyConfig:
 
 def resolve_study(name_or_path: str) -> Path:
     """A path that exists, else NAME.yaml in ./recipes/augment, then in the packaged recipes/augment."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    known: list[str] = []
-    for folder, _ in recipe_folders():
-        candidate = folder / STUDIES_FOLDER / f"{name_or_path}.yaml"
-        if candidate.is_file():
-            return candidate
-        known += [p.stem for p in (folder / STUDIES_FOLDER).glob("*.yaml")]
-    raise StudyError(f"{name_or_path}: no such study file (studies: {', '.join(sorted(set(known))) or 'none'})")
+    found = find_named(name_or_path, STUDIES_FOLDER)
+    if found is None:
+        raise StudyError(f"{name_or_path}: no such study file (studies: {known_names(STUDIES_FOLDER)})")
+    return found[0]
 
 
 def load_study(name_or_path: str) -> StudyConfig:

@@ -30,7 +30,7 @@ import yaml
 
 from multigan.errors import UserError
 from multigan.metrics.config import EvalConfig
-from multigan.recipe import RecipeError, build, recipe_folders
+from multigan.recipe import RecipeError, build, find_named, known_names
 from multigan.registry import METRICS
 
 SUITE_KEYS = ("suite", "description", "budget", "seeds", "metrics", "eval", "sweeps", "runs")
@@ -78,21 +78,12 @@ class Suite:
     source: str = ""
 
 
-def suite_folders() -> list[Path]:
-    """Where suite names are looked up: ./recipes/bench, then the recipes shipped with multigan."""
-    return [folder / "bench" for folder, _ in recipe_folders() if (folder / "bench").is_dir()]
-
-
 def find_suite(name_or_path: str) -> Path:
     """A path that exists, else NAME.yaml in ./recipes/bench or the packaged recipes/bench."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    for folder in suite_folders():
-        if (folder / f"{name_or_path}.yaml").is_file():
-            return folder / f"{name_or_path}.yaml"
-    known = ", ".join(sorted({p.stem for f in suite_folders() for p in f.glob("*.yaml")})) or "(none)"
-    raise UserError(f"{name_or_path}: no such suite file (suites: {known})")
+    found = find_named(name_or_path, "bench")
+    if found is None:
+        raise UserError(f"{name_or_path}: no such suite file (suites: {known_names('bench')})")
+    return found[0]
 
 
 def load_suite(name_or_path: str) -> tuple[Suite, list[Any]]:
