@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from multigan.audio.wavegan_nets import WaveGANDiscriminator, WaveGANGenerator, strides_for
 from multigan.core.losses import get_loss
-from multigan.core.phases import Batch, DataInfo, GANModel, Phase, player_adams
+from multigan.core.phases import Batch, ClassConditional, DataInfo, GANModel, Phase, player_adams
 from multigan.core.regularizers import gradient_penalty
 from multigan.errors import UserError
 from multigan.registry import MODELS
@@ -40,7 +40,7 @@ class WaveGANConfig:
 
 
 @MODELS.register("wavegan")
-class WaveGAN(GANModel):
+class WaveGAN(GANModel, ClassConditional):
     Config = WaveGANConfig
     modality = "audio"
 

@@ -5,10 +5,10 @@ Models never call `backward()` or `optimizer.step()`. To add a model, copy `mult
 """
 from __future__ import annotations
 
-from abc import ABCMeta, abstractmethod
+from abc import ABC, ABCMeta, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor, nn
@@ -146,3 +146,96 @@ class Modality(Protocol):
     # optional, sequence modalities (text) only:
     # sequences(samples, info) -> list[list[str]] -- each example as word tokens; memorisation then counts exact
     # and near-duplicate training sequences instead of feature-space neighbours
+
+
+# --- declared capabilities ------------------------------------------------------------------------------------------
+# What a model, dataset or modality may offer beyond the contract above. Callers ask with isinstance (models: the
+# abstract bases, which a class declares by inheriting; datasets and modalities: the runtime-checkable Protocols),
+# never by probing attribute names.
+
+
+class ClassConditional(ABC):
+    """A model that can be trained class-conditionally; `num_classes` > 0 when this one was (0: unconditionally).
+    `sample(n, generator, condition=labels (N,))` then draws the requested classes."""
+
+    num_classes: int
+
+
+def conditional_classes(model: Any) -> int:
+    """How many classes `model` (an instance or a class) samples on request: 0 for an unconditional model."""
+    return model.num_classes if isinstance(model, ClassConditional) else 0
+
+
+class Translator(ABC):
+    """A model that translates real inputs rather than sampling from noise (pix2pix, CycleGAN): `sample` takes a
+    Batch of inputs as its `condition`; `input_keys` name the data fields it reads, `directions` what it offers."""
+
+    input_keys: ClassVar[tuple[str, ...]]  # ("source",) for paired data, ("a", "b") for unpaired
+
+    @property
+    @abstractmethod
+    def directions(self) -> tuple[str, ...]:
+        """The directions `translate` accepts, the default first."""
+
+    @abstractmethod
+    def translate(self, images: Tensor, direction: str | None = None) -> Tensor:
+        """(B, C, H, W) in [-1, 1] -> the translated (B, C, H, W) in [-1, 1], eval mode, no gradient."""
+
+
+class TokenScorer(ABC):
+    """A sequence model that scores real token sequences: NLL-gen."""
+
+    @abstractmethod
+    def token_nll(self, tokens: Tensor, batch_size: int = 1000) -> float:
+        """Mean per-token -log p_model of `tokens` (N, L)."""
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """What every registered dataset offers; built as `Dataset(config, root, split)`."""
+
+    info: DataInfo
+    fingerprint: str  # content digest: keys every cache derived from the data
+
+    def __len__(self) -> int: ...
+
+    def gather(self, index: Tensor) -> Batch:
+        """The examples at `index` (B,) as a Batch on the CPU."""
+
+
+@runtime_checkable
+class AugmentingDataset(Protocol):
+    """A dataset whose batches are transformed on the device after gathering (random jitter and flips), drawn from
+    the global RNG so that resume repeats them. This changes the data, not what D sees."""
+
+    def augment(self, batch: Batch) -> Batch: ...
+
+
+@runtime_checkable
+class PreviewingDataset(Protocol):
+    """A dataset that gives fixed real inputs for previews (translation models sample from them)."""
+
+    def preview_batch(self, n: int) -> Batch: ...
+
+
+@runtime_checkable
+class LabelledDataset(Protocol):
+    """A dataset that holds every example's class in memory."""
+
+    labels: Tensor | None  # (N,) int64; None when the folder is unlabelled
+
+
+@runtime_checkable
+class SequenceModality(Protocol):
+    """A modality whose examples are sequences of words (text): memorisation then counts exact and near-duplicate
+    training sequences, and n-gram features apply."""
+
+    def sequences(self, samples: Batch, info: DataInfo) -> list[list[str]]: ...
+
+
+@runtime_checkable
+class FolderTranslatingModality(Protocol):
+    """A modality that translates a folder of files with a `Translator` (images)."""
+
+    def translate_folder(self, model: Translator, folder: Path, out: Path, direction: str | None,
+                         manifest: dict[str, Any]) -> dict[str, Any]: ...

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from multigan.core.losses import get_loss
-from multigan.core.phases import Batch, DataInfo, GANModel, Phase, player_adams
+from multigan.core.phases import Batch, ClassConditional, DataInfo, GANModel, Phase, player_adams
 from multigan.core.regularizers import apply_spectral_norm, gradient_penalty, r1_penalty
 from multigan.errors import UserError
 
@@ -42,7 +42,7 @@ class ImageGANConfig:
     betas: tuple[float, float] = (0.5, 0.999)  # beta1 = 0.5 stabilises GAN training (DCGAN paper, sec. 4)
 
 
-class ImageGAN(GANModel):
+class ImageGAN(GANModel, ClassConditional):
     """Subclasses set `Config` and implement `build_networks`; everything else is the shared game."""
 
     modality = "image"

@@ -8,13 +8,14 @@ checkpoints, which are written between steps, never need them.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from abc import abstractmethod
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from multigan.core.losses import get_loss
-from multigan.core.phases import Batch, GANModel
+from multigan.core.phases import Batch, GANModel, Translator
 from multigan.errors import UserError
 from multigan.images.translation_nets import PatchDiscriminator, ResnetGenerator, UNetGenerator
 
@@ -80,20 +81,15 @@ def linear_decay(optimizers: dict[str, torch.optim.Optimizer], total_steps: int,
     return {name: torch.optim.lr_scheduler.LambdaLR(opt, factor) for name, opt in optimizers.items()}
 
 
-class TranslationModel(GANModel):
-    """Base of the image-to-image models. Subclasses set `directions` (what `translate` accepts) and implement
-    `_translate`."""
+class TranslationModel(GANModel, Translator):
+    """Base of the image-to-image models. Subclasses set `input_keys` and `directions` (what `translate` accepts)
+    and implement `_translate`."""
 
     modality = "image"
-    input_keys: ClassVar[tuple[str, ...]]  # batch keys `translate` reads: ("source",) or ("a", "b")
 
     def __init__(self, config: Any, info: Any):
         super().__init__(config, info)
         self._kept: dict[str, Tensor] = {}  # this step's G-phase inputs and fakes, read by the D phase
-
-    @property
-    def directions(self) -> tuple[str, ...]:
-        raise NotImplementedError
 
     def direction_name(self, direction: str) -> str:
         """'BtoA (labels -> photo)': what a direction means for this run's data."""
@@ -116,8 +112,9 @@ class TranslationModel(GANModel):
         """(N, C, R, R) in [-1, 1] -> (N, C, R, R) in [-1, 1], in the model's current mode (eval for inference)."""
         return self._translate(images.to(self.device), self.check_direction(direction)).float().clamp(-1, 1)
 
+    @abstractmethod
     def _translate(self, images: Tensor, direction: str) -> Tensor:
-        raise NotImplementedError
+        """`translate` without its checks: images already on the device."""
 
     def on_step(self, stage: str, step: int, total: int) -> None:
         self._kept = {}

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from multigan.core import checkpoint as ckpt
-from multigan.core.phases import Batch, DataInfo, GANModel
+from multigan.core.phases import Batch, DataInfo, GANModel, TokenScorer
 from multigan.text.generators import (
     GeneratorConfig,
     TextModelError,
@@ -50,7 +50,7 @@ class TrainingFlags(nn.Module):
         super()._load_from_state_dict(*args, **kwargs)
 
 
-class TextGAN(GANModel):
+class TextGAN(GANModel, TokenScorer):
     modality = "text"
     sampling_options = ("temperature",)
 
