@@ -24,7 +24,8 @@ from multigan.core.sync_batchnorm import convert_sync_batchnorm
 from multigan.core.trainer import Trainer
 from multigan.errors import UserError
 from multigan.metrics.base import EvalContext
-from multigan.metrics.evaluate import Evaluator, generate
+from multigan.core.sampling import generate
+from multigan.metrics.evaluate import Evaluator
 from multigan.recipe import RunConfig, dump_yaml, from_dict
 from multigan.registry import DATASETS, MODALITIES, MODELS
 

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a recipe (or resume a run)", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("recipe", nargs="?", help="recipe file or name in recipes/ (optional with --resume)")
-    train.add_argument("--set", nargs="+", default=[], metavar="SECTION.KEY=VALUE", dest="overrides",
+    train.add_argument("--set", nargs="+", action="extend", default=[], metavar="SECTION.KEY=VALUE", dest="overrides",
                        help="override recipe values, e.g. train.steps=200 model.loss=hinge")
     train.add_argument("--resume", metavar="RUN", help="continue RUN from its latest checkpoint")
     train.add_argument("--out", metavar="DIR", help="run folder (default: <out.root>/<out.name>, i.e. runs/<recipe>)")

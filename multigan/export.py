@@ -15,13 +15,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
 from torch import Tensor
 from tqdm import tqdm
 
 from multigan.core.files import OutputExistsError, folder_name, index_width, move_into_place, write_json_atomic
 from multigan.core.phases import Batch, DataInfo, GANModel
+from multigan.core.sampling import batch_seed
 from multigan.errors import UserError
 
 STATE = ".export"  # inside the staging folder: state.json and the rows of each finished batch; removed at the end
@@ -124,11 +124,6 @@ def export_format(modality: Any, fmt: str | None) -> str:
     if fmt not in formats:
         raise ExportError(f"--format {fmt}: {modality.name} exports are written as {' or '.join(formats)}")
     return fmt
-
-
-def batch_seed(seed: int, index: int) -> int:
-    """A 63-bit seed for batch `index` of an export with `seed`; neighbouring seeds give unrelated streams."""
-    return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 def batch_labels(labels: list[int | None], missing: list[int], size: int) -> list[int | None]:

@@ -26,7 +26,8 @@ from multigan.core.distributed import preserved_rng, select_device
 from multigan.core.files import write_json_atomic, write_text_atomic
 from multigan.core.speed import device_description
 from multigan.errors import UserError
-from multigan.metrics.evaluate import Evaluator, generate
+from multigan.core.sampling import generate
+from multigan.metrics.evaluate import Evaluator
 from multigan.recipe import from_dict
 from multigan.registry import DATASETS, load_plugins
 

@@ -8,13 +8,13 @@ classifiers): those caches are written once, by one process.
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from multigan.core.distributed import (
     broadcast_module, broadcast_object, distributed, gather_objects, is_main_process, rank, world_size,
 )
 from multigan.core.phases import Batch, GANModel
+from multigan.core.sampling import concat_batches, generate, generate_shard
 from multigan.errors import UserError
 from multigan.metrics.base import EvalContext, MetricValue
 from multigan.metrics.config import EvalConfig
@@ -23,40 +23,6 @@ from multigan.metrics.frechet import MetricError
 from multigan.registry import METRICS
 
 SAMPLE_SEEDS = ("auto", "stream", "per_batch")
-
-
-@torch.no_grad()
-def generate(model: GANModel, n: int, seed: int, batch_size: int, **sampling: float) -> Batch:
-    """`n` samples in batches from one random stream seeded by `seed`, concatenated on the CPU. `sampling`: the
-    extra arguments the model lists in `sampling_options` (truncation, temperature)."""
-    generator = torch.Generator(model.device).manual_seed(seed)
-    parts: list[Batch] = []
-    for start in range(0, n, batch_size):
-        batch = model.sample(min(batch_size, n - start), generator, **sampling)
-        parts.append({k: v.cpu() for k, v in batch.items()})
-    return _concat(parts)
-
-
-def batch_seed(seed: int, index: int) -> int:
-    """Batch `index`'s own seed, hashed from (seed, index) so that the batches of nearby seeds do not coincide."""
-    return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0] >> np.uint64(1))
-
-
-@torch.no_grad()
-def generate_shard(model: GANModel, n: int, seed: int, batch_size: int, shard: int = 0, shards: int = 1,
-                   **sampling: float) -> list[tuple[int, Batch]]:
-    """Batches shard, shard + shards, ... of `n` samples, each drawn from its own `batch_seed(seed, index)`:
-    (index, batch on the CPU) pairs. Shards 0..shards-1 together are the same set for any `shards`."""
-    parts = []
-    for index in range(shard, -(-n // batch_size), shards):
-        generator = torch.Generator(model.device).manual_seed(batch_seed(seed, index))
-        batch = model.sample(min(batch_size, n - index * batch_size), generator, **sampling)
-        parts.append((index, {k: v.cpu() for k, v in batch.items()}))
-    return parts
-
-
-def _concat(parts: list[Batch]) -> Batch:
-    return {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
 
 
 def resolve_sample_seeds(value: str) -> str:
@@ -137,7 +103,7 @@ class Evaluator:
         entries = sorted(((index, batch, {name: parts[k] for name, parts in rank_features.items()})
                           for rank_shard, rank_features in gathered for k, (index, batch) in enumerate(rank_shard)),
                          key=lambda entry: entry[0])
-        samples = _concat([batch for _, batch, _ in entries])
+        samples = concat_batches([batch for _, batch, _ in entries])
         for name, session in self.sessions.items():
             session.use_generated(samples, [part for _, _, parts in entries for part in parts[name]])
         return samples

@@ -5,7 +5,8 @@ import torch
 
 from multigan.errors import UserError
 from multigan.metrics.config import EvalConfig
-from multigan.metrics.evaluate import Evaluator, generate, generate_shard
+from multigan.core.sampling import generate, generate_shard
+from multigan.metrics.evaluate import Evaluator
 from multigan.metrics.features import feature_session
 from multigan.metrics.image_metrics import frechet_score
 
