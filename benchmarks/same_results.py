@@ -51,14 +51,17 @@ def tensor_digests(run: Path) -> collections.Counter:
     tensors = list(load_file(folder / "networks.safetensors").values())
     state = torch.load(folder / "train_state.pt", weights_only=True, map_location="cpu")
     tensors += list(_tensors_in(state))
-    return collections.Counter(
-        (str(t.dtype), tuple(t.shape), hashlib.sha256(t.detach().contiguous().view(torch.uint8).numpy()).hexdigest()
-         if t.numel() else "") for t in tensors)
+    return collections.Counter((str(t.dtype), tuple(t.shape), _digest(t)) for t in tensors)
+
+
+def _digest(tensor: torch.Tensor) -> str:
+    flat = tensor.detach().reshape(-1).contiguous()  # 0-d tensors cannot be viewed as bytes
+    return hashlib.sha256(flat.view(torch.uint8).numpy()).hexdigest() if flat.numel() else ""
 
 
 def _tensors_in(obj):
     if isinstance(obj, torch.Tensor):
-        yield obj.reshape(-1) if obj.dim() == 0 else obj
+        yield obj
     elif isinstance(obj, dict):
         for value in obj.values():
             yield from _tensors_in(value)

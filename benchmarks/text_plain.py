@@ -44,8 +44,8 @@ class PlainTextLoop:
     def __init__(self, model, data: RandomTokens, batch_size: int, device: torch.device):
         self.G, self.D = copy.deepcopy(model.generator), copy.deepcopy(model.discriminator)
         c = model.config
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.g_adv_lr)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.d_lr)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.lr_g)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.lr_d)
         self.tokens, self.batch, self.device, self.config = data.tokens, batch_size, device, c
         self.bos, self.length = model.bos_id, model.max_len
 

@@ -219,15 +219,17 @@ def build(cls: type, values: dict[str, Any], where: str, source: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     prefix = f"{where.split(' ')[0]}." if where else ""
     hints = typing.get_type_hints(cls)
-    aliases = getattr(cls, "ALIASES", {})  # familiar short names, e.g. DCGAN's ngf -> generator_width
+    # familiar short names, e.g. DCGAN's ngf -> generator_width; one may set several keys (lr -> lr_g, lr_d)
+    aliases = getattr(cls, "ALIASES", {})
     kwargs = {}
-    for key, value in values.items():
-        key = aliases.get(key, key)
-        if key not in fields:
-            raise RecipeError(_unknown(source, key, where, list(fields)))
-        if key in kwargs:
-            raise RecipeError(f"{source}: {prefix}{key} is given twice (once by an alias)")
-        kwargs[key] = _convert(value, hints[key], f"{prefix}{key}", source)
+    for given, value in values.items():
+        targets = aliases.get(given, given)
+        for key in (targets,) if isinstance(targets, str) else targets:
+            if key not in fields:
+                raise RecipeError(_unknown(source, key, where, list(fields)))
+            if key in kwargs:
+                raise RecipeError(f"{source}: {prefix}{key} is given twice (once by an alias)")
+            kwargs[key] = _convert(value, hints[key], f"{prefix}{key}", source)
     return cls(**kwargs)
 
 

@@ -11,25 +11,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterator
 
 import torch
 from torch import Tensor
 
-from multigan.core.phases import Batch, DataInfo
+from multigan.core.phases import AugmentingDataset, Batch, DataInfo, Dataset
 from multigan.errors import UserError
 
 
 class DataError(UserError, RuntimeError):
     """A dataset is missing, incomplete or corrupt. The message says where we looked and what was expected."""
-
-
-class Dataset(Protocol):
-    info: DataInfo
-
-    def __len__(self) -> int: ...
-
-    def gather(self, index: Tensor) -> Batch: ...
 
 
 def resolve_data_root(explicit: str | os.PathLike | None = None) -> Path:
@@ -87,8 +79,7 @@ class BatchLoader:
         batch = self.dataset.gather(self.next_index())
         non_blocking = self.device.type == "cuda"
         batch = {k: v.to(self.device, non_blocking=non_blocking) for k, v in batch.items()}
-        augment = getattr(self.dataset, "augment", None)
-        return augment(batch) if augment is not None else batch
+        return self.dataset.augment(batch) if isinstance(self.dataset, AugmentingDataset) else batch
 
     def __iter__(self) -> Iterator[Batch]:
         while True:

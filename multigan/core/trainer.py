@@ -30,7 +30,7 @@ from multigan.core.distributed import (
 from multigan.core.ema import EMA
 from multigan.core.files import write_json_atomic
 from multigan.core.logging import DeviceScalars, RunLogger
-from multigan.core.phases import GANModel, Phase
+from multigan.core.phases import GANModel, Phase, PreviewingDataset
 from multigan.core.speed import autocast, check_amp, compile_networks, configure_cudnn, fuse_optimizers
 from multigan.core.train_config import StageConfig, TrainConfig
 from multigan.core.update import Updater
@@ -234,10 +234,10 @@ class Trainer:
     def _preview_inputs(self) -> dict[str, Tensor] | None:
         """Fixed real inputs for models that translate rather than sample from noise: the dataset's
         `preview_batch(n)` when it has one (paired/unpaired images), else None."""
-        preview_batch = getattr(self.loader.dataset, "preview_batch", None)
-        if preview_batch is None:
+        dataset = self.loader.dataset
+        if not isinstance(dataset, PreviewingDataset):
             return None
-        return {k: v.to(self.device) for k, v in preview_batch(self.config.preview_samples).items()}
+        return {k: v.to(self.device) for k, v in dataset.preview_batch(self.config.preview_samples).items()}
 
     def _evaluate(self) -> None:
         """Every rank calls the evaluator (it may share the generation out, see metrics/evaluate.py); rank 0 scores,

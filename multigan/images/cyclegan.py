@@ -22,28 +22,27 @@ from torch import Tensor, nn
 from multigan.core.phases import Batch, DataInfo, Phase
 from multigan.errors import UserError
 from multigan.images.image_pool import ImagePool
-from multigan.images.translation import AdversarialTerms, TranslationModel, build_discriminator, build_generator
+from multigan.images.translation import (
+    AdversarialTerms, TranslationConfig, TranslationModel, build_discriminator, build_generator,
+)
 from multigan.registry import MODELS
 
 
 @dataclass
-class CycleGANConfig:
-    generator: str = "resnet_9"  # resnet_9 (256 px in the paper) | resnet_6 (128 px) | unet
-    generator_width: int = 64  # ngf
-    discriminator_width: int = 64  # ndf
-    discriminator_layers: int = 3  # 70x70 PatchGAN
-    norm: str = "instance"  # instance (the paper) | batch | none
-    dropout: bool = False  # residual-block dropout; off in the paper
-    loss: str = "lsgan"  # lsgan (the paper: least squares, Mao et al. 2017) | nonsaturating
+class CycleGANConfig(TranslationConfig):
     cycle_weight: float = 10.0  # lambda, for both A -> B -> A and B -> A -> B
     identity_weight: float = 0.5  # times lambda; 0 disables the identity loss (and its two generator passes)
     pool_size: int = 50  # past fakes per domain shown to the critics; 0: only the current batch
-    lr: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    lr_decay_start: float = 0.5  # constant LR for this fraction of the steps, then linear to 0 (paper: 100 + 100)
+    # the paper's choices among the translation defaults: ResNet-9 (256 px; resnet_6 at 128 px), instance norm,
+    # least squares (Mao et al. 2017), no residual-block dropout
+    generator: str = "resnet_9"
+    norm: str = "instance"
+    dropout: bool = False
+    loss: str = "lsgan"
 
-    ALIASES: ClassVar[dict[str, str]] = {"ngf": "generator_width", "ndf": "discriminator_width",
-                                         "lambda_cycle": "cycle_weight", "lambda_identity": "identity_weight"}
+    ALIASES: ClassVar[dict[str, str | tuple[str, ...]]] = {
+        **TranslationConfig.ALIASES, "lambda_cycle": "cycle_weight", "lambda_identity": "identity_weight",
+    }
 
 
 @MODELS.register("cyclegan")
@@ -84,8 +83,8 @@ class CycleGAN(TranslationModel):
         c = self.config
         generators = itertools.chain(self.gen_ab.parameters(), self.gen_ba.parameters())
         discriminators = itertools.chain(self.disc_a.parameters(), self.disc_b.parameters())
-        return {"generators": torch.optim.Adam(generators, lr=c.lr, betas=c.betas),
-                "discriminators": torch.optim.Adam(discriminators, lr=c.lr, betas=c.betas)}
+        return {"generators": torch.optim.Adam(generators, lr=c.lr_g, betas=c.betas),
+                "discriminators": torch.optim.Adam(discriminators, lr=c.lr_d, betas=c.betas)}
 
     def phases(self, stage: str) -> list[Phase]:
         return [Phase("G", ("gen_ab", "gen_ba"), "generators"),

@@ -1,5 +1,5 @@
 """DCGAN (Radford et al. 2016), optionally class-conditional: the convolutional networks of `blocks.py` on the
-image game of `gan.py` (loss, regularisers and D steps chosen by the recipe)."""
+game of core/game.py (loss, regularisers and D steps chosen by the recipe)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,14 +9,15 @@ from torch import nn
 
 from multigan.core.phases import DataInfo
 from multigan.images.blocks import Discriminator, Generator
-from multigan.images.gan import ImageGAN, ImageGANConfig, ModelConfigError
+from multigan.core.game import GameConfig, ModelConfigError
+from multigan.images.gan import ImageGAN
 from multigan.registry import MODELS
 
 __all__ = ["DCGAN", "DCGANConfig", "ModelConfigError"]
 
 
 @dataclass
-class DCGANConfig(ImageGANConfig):
+class DCGANConfig(GameConfig):
     generator_width: int = 64  # channels of the generator's last hidden layer (ngf); doubles per layer inward
     discriminator_width: int = 64  # channels of the discriminator's first layer (ndf)
     condition: str = "projection"  # how D sees the label: projection | concat

@@ -1,145 +1,19 @@
-"""The adversarial game shared by the unconditional / class-conditional image GANs (DCGAN, the MLP vanilla GAN).
+"""The image side of the game in core/game.py, shared by DCGAN and the MLP vanilla GAN.
 
-A subclass builds a generator `G(z, labels) -> (B, C, H, W)` in [-1, 1] and a discriminator
-`D(x, labels) -> (B,)` logits; this base plays the game the recipe chooses: the loss (nonsaturating, minimax,
-hinge, wasserstein, lsgan, relativistic), one-sided label smoothing, spectral norm on D, the WGAN-GP gradient
-penalty, R1, and `d_steps` D updates per G update. The loss families of the README's recipes table are
-therefore model options, not models: `wgan_gp_fashion` is DCGAN's networks with `loss: wasserstein` and a
-penalty, `gan_mnist` is the MLP networks with the nonsaturating loss.
+A subclass builds a generator `G(z, labels) -> (B, C, H, W)` in [-1, 1] and a discriminator `D(x, labels) -> (B,)`
+logits; the game (loss family, label smoothing, spectral norm, WGAN-GP, R1, D steps) is the core's. Images sample
+with the truncation trick on request (`multigan sample --truncation T`).
 """
 from __future__ import annotations
 
-from abc import abstractmethod
-from dataclasses import dataclass
+from multigan.core.game import AdversarialGame, GameConfig, ModelConfigError
 
-import torch
-from torch import Tensor, nn
-
-from multigan.core.losses import get_loss
-from multigan.core.phases import Batch, ClassConditional, DataInfo, GANModel, Phase, player_adams
-from multigan.core.regularizers import apply_spectral_norm, gradient_penalty, r1_penalty
-from multigan.errors import UserError
+__all__ = ["ImageGAN", "GameConfig", "ModelConfigError"]
 
 
-class ModelConfigError(UserError, ValueError):
-    """A model section whose values do not fit together or do not fit the data."""
-
-
-@dataclass
-class ImageGANConfig:
-    """The game's settings; a model's Config adds its network sizes to these."""
-
-    latent_dim: int = 100
-    conditional: bool = False  # labels into G and D (how D sees them is the model's choice)
-    loss: str = "nonsaturating"  # nonsaturating | minimax | hinge | wasserstein | lsgan | relativistic
-    real_label: float = 1.0  # < 1: one-sided label smoothing (Salimans et al. 2016 use 0.9)
-    spectral_norm: bool = False  # spectral normalisation on every D layer (Miyato et al. 2018)
-    gp_weight: float = 0.0  # WGAN-GP lambda (10 in Gulrajani et al. 2017); needs a per-example D norm
-    r1_gamma: float = 0.0  # R1 penalty weight gamma (Mescheder et al. 2018)
-    d_steps: int = 1  # discriminator updates per generator update
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)  # beta1 = 0.5 stabilises GAN training (DCGAN paper, sec. 4)
-
-
-class ImageGAN(GANModel, ClassConditional):
-    """Subclasses set `Config` and implement `build_networks`; everything else is the shared game."""
+class ImageGAN(AdversarialGame):
+    """Subclasses set `Config` (a `GameConfig` with their network sizes) and implement `build_networks`."""
 
     modality = "image"
-    sampling_options = ("truncation",)  # `multigan sample --truncation T`
-
-    def __init__(self, config: ImageGANConfig, info: DataInfo):
-        super().__init__(config, info)
-        if config.conditional and info.num_classes < 2:
-            raise ModelConfigError("model.conditional is true but the dataset has no class labels")
-        blocker = self.gradient_penalty_blocker()
-        if config.gp_weight > 0 and blocker:
-            raise ModelConfigError(f"model.gp_weight > 0 needs {blocker}")
-        self.adversarial = get_loss(config.loss, config.real_label)
-        self.num_classes = info.num_classes if config.conditional else 0
-        self.generator, self.discriminator = self.build_networks(info, self.num_classes)
-        if config.spectral_norm:
-            apply_spectral_norm(self.discriminator)
-
-    @abstractmethod
-    def build_networks(self, info: DataInfo, num_classes: int) -> tuple[nn.Module, nn.Module]:
-        """(generator, discriminator) for images of `info.shape`; `num_classes` > 0 makes both conditional."""
-
-    def gradient_penalty_blocker(self) -> str:
-        """What the config must change before a per-example gradient penalty is valid ("" when it is)."""
-        return ""
-
-    def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.generator, "discriminator": self.discriminator}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        c = self.config
-        return player_adams(self.generator, self.discriminator, c.lr_g, c.lr_d, c.betas)
-
-    def phases(self, stage: str) -> list[Phase]:
-        relativistic = self.config.loss == "relativistic"  # its G loss compares with real logits
-        return [
-            Phase("D", ("discriminator",), "discriminator", repeat=self.config.d_steps),
-            Phase("G", ("generator",), "generator", uses_data=relativistic),
-        ]
-
-    def _noise(self, n: int, generator: torch.Generator | None = None,
-               truncation: float | None = None) -> tuple[Tensor, Tensor | None]:
-        device = self.device
-        z = torch.randn(n, self.config.latent_dim, device=device, generator=generator)  # (B, latent)
-        if truncation is not None:
-            # truncation trick (Brock et al. 2019): redraw every |z_i| > T until all lie in [-T, T]
-            outside = z.abs() > truncation
-            while outside.any():
-                z[outside] = torch.randn(int(outside.sum()), device=device, generator=generator)
-                outside = z.abs() > truncation
-        labels = None
-        if self.num_classes:
-            labels = torch.randint(self.num_classes, (n,), device=device, generator=generator)  # (B,)
-        return z, labels
-
-    def loss(self, phase: str, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
-        if phase == "D":
-            return self._discriminator_loss(batch)
-        if phase == "G":
-            return self._generator_loss(batch)
-        raise KeyError(f"{type(self).__name__} has no phase '{phase}'")
-
-    def _discriminator_loss(self, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
-        real = batch["image"]  # (B, C, H, W) in [-1, 1]
-        labels = batch.get("label") if self.num_classes else None  # fakes get the real batch's labels
-        z, _ = self._noise(real.shape[0])
-        fake = self.generator(z, labels)  # G is frozen in this phase: no graph is built through it
-        if self.config.r1_gamma > 0:
-            real = real.detach().requires_grad_(True)
-        d_real, d_fake = self.discriminator(real, labels), self.discriminator(fake, labels)
-        loss = self.adversarial.discriminator(d_real, d_fake, self.config.real_label)
-        scalars = {"d_real": d_real.mean().detach(), "d_fake": d_fake.mean().detach()}
-        if self.config.gp_weight > 0:
-            gp = gradient_penalty(lambda x: self.discriminator(x, labels), real, fake)
-            loss = loss + self.config.gp_weight * gp
-            scalars["gradient_penalty"] = gp.detach()
-        if self.config.r1_gamma > 0:
-            r1 = r1_penalty(d_real, real)
-            loss = loss + 0.5 * self.config.r1_gamma * r1
-            scalars["r1"] = r1.detach()
-        return loss, scalars
-
-    def _generator_loss(self, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
-        n = batch["image"].shape[0] if "image" in batch else self.batch_size
-        z, labels = self._noise(n)
-        if "label" in batch and self.num_classes:
-            labels = batch["label"]
-        d_fake = self.discriminator(self.generator(z, labels), labels)
-        d_real = self.discriminator(batch["image"], labels) if "image" in batch else None
-        return self.adversarial.generator(d_fake, d_real), {}
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None,
-               truncation: float | None = None) -> Batch:
-        z, labels = self._noise(n, generator, truncation)
-        if self.num_classes:
-            # class-ordered rows make preview grids readable: 0 1 2 ... 9 0 1 ...
-            labels = condition if condition is not None else torch.arange(n, device=self.device) % self.num_classes
-        images = self.generator(z, labels).float().clamp(-1, 1)
-        return {"image": images, "label": labels} if labels is not None else {"image": images}
+    data_key = "image"  # (B, C, H, W) in [-1, 1]
+    sampling_options = ("truncation",)

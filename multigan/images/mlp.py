@@ -4,7 +4,7 @@ Generator: z (B, 100) -> 128 -> 256 -> 512 -> 1024 -> C*H*W, LeakyReLU(0.2) afte
 BatchNorm on all but the first (BatchNorm right after the input layer normalises raw noise away), tanh output
 reshaped to (B, C, H, W). Discriminator: C*H*W -> 512 -> 256 -> 1 logit, LeakyReLU(0.2), no normalisation (so a
 gradient penalty stays per-example). Conditional (Mirza & Osindero 2014): a learned label embedding is
-concatenated to z in G and to the flattened image in D. The game (loss, penalties, D steps) is `gan.py`'s.
+concatenated to z in G and to the flattened image in D. The game (loss, penalties, D steps) is core/game.py's.
 """
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ import torch
 from torch import Tensor, nn
 
 from multigan.core.phases import DataInfo
-from multigan.images.gan import ImageGAN, ImageGANConfig, ModelConfigError
+from multigan.core.game import GameConfig, ModelConfigError
+from multigan.images.gan import ImageGAN
 from multigan.registry import MODELS
 
 
 @dataclass
-class MLPConfig(ImageGANConfig):
+class MLPConfig(GameConfig):
     generator_widths: tuple[int, ...] = (128, 256, 512, 1024)  # hidden layers of G, input side first
     discriminator_widths: tuple[int, ...] = (512, 256)  # hidden layers of D, input side first
     label_dim: int = 10  # size of the label embedding fed to G and D when conditional

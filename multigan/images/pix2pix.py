@@ -15,28 +15,25 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from multigan.core.phases import Batch, DataInfo, Phase
+from multigan.core.phases import Batch, DataInfo, Phase, player_adams
 from multigan.errors import UserError
-from multigan.images.translation import AdversarialTerms, TranslationModel, build_discriminator, build_generator
+from multigan.images.translation import (
+    AdversarialTerms, TranslationConfig, TranslationModel, build_discriminator, build_generator,
+)
 from multigan.registry import MODELS
 
 
 @dataclass
-class Pix2PixConfig:
-    generator: str = "unet"  # unet (U-Net-256 at 256 px: 8 levels) | resnet_9 | resnet_6
-    generator_width: int = 64  # ngf: channels of the generator's first layer
-    discriminator_width: int = 64  # ndf
-    discriminator_layers: int = 3  # stride-2 layers of the PatchGAN: 3 gives 70x70 patches
-    norm: str = "batch"  # batch (the paper, batch size 1) | instance | none
-    dropout: bool = True  # decoder dropout: the generator's only noise (Isola et al. Sec. 3.1)
-    loss: str = "nonsaturating"  # nonsaturating (the paper's cross entropy) | lsgan
+class Pix2PixConfig(TranslationConfig):
     l1_weight: float = 100.0  # lambda
-    lr: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    lr_decay_start: float = 0.5  # constant LR for this fraction of the steps, then linear to 0 (paper: 100 + 100)
+    # the paper's choices among the translation defaults: U-Net-256 (8 levels at 256 px), batch norm at batch size
+    # 1, the cross entropy, and decoder dropout as the generator's only noise (Isola et al. Sec. 3.1)
+    generator: str = "unet"
+    norm: str = "batch"
+    dropout: bool = True
+    loss: str = "nonsaturating"
 
-    ALIASES: ClassVar[dict[str, str]] = {"ngf": "generator_width", "ndf": "discriminator_width",
-                                         "n_layers_D": "discriminator_layers", "lambda_L1": "l1_weight"}
+    ALIASES: ClassVar[dict[str, str | tuple[str, ...]]] = {**TranslationConfig.ALIASES, "lambda_L1": "l1_weight"}
 
 
 @MODELS.register("pix2pix")
@@ -69,8 +66,7 @@ class Pix2Pix(TranslationModel):
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
-        return {name: torch.optim.Adam(net.parameters(), lr=c.lr, betas=c.betas)
-                for name, net in self.networks().items()}
+        return player_adams(self.generator, self.discriminator, c.lr_g, c.lr_d, c.betas)
 
     def phases(self, stage: str) -> list[Phase]:
         return [Phase("G", ("generator",), "generator"),

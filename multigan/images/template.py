@@ -4,6 +4,11 @@ A model is a `GANModel` with a `Config` dataclass (its recipe section) registere
 from `info` (what the data looks like), returns its optimisers, lists the phases of one training step, and
 computes each phase's loss. It never calls backward() or step(): the trainer does, with every network not in
 `Phase.trains` frozen. Here: an MLP generator and discriminator on flattened images with the non-saturating loss.
+
+Most new two-player models need less: subclass `multigan.core.game.AdversarialGame` (as images/dcgan.py and
+audio/wavegan.py do), name the data field and build the two networks; the loss families, penalties, D steps and
+class conditioning come with it. What a model may offer beyond the contract (class-conditional sampling,
+translation, token NLL) it declares by inheriting the capability's base class from core/phases.py.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from multigan.core.losses import get_loss
-from multigan.core.phases import Batch, DataInfo, GANModel, Phase
+from multigan.core.phases import Batch, DataInfo, GANModel, Phase, player_adams
 from multigan.registry import MODELS
 
 
@@ -23,7 +28,8 @@ class TemplateConfig:  # every field needs a default: the recipe lists only what
     latent_dim: int = 64
     hidden: int = 256
     loss: str = "nonsaturating"
-    lr: float = 2e-4
+    lr_g: float = 2e-4  # every model names its learning rates lr_g / lr_d
+    lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
 
 
@@ -49,7 +55,7 @@ class TemplateGAN(GANModel):
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
-        return {name: torch.optim.Adam(net.parameters(), lr=c.lr, betas=c.betas) for name, net in self.networks().items()}
+        return player_adams(self.generator, self.discriminator, c.lr_g, c.lr_d, c.betas)
 
     def phases(self, stage: str) -> list[Phase]:
         # one D update on a real batch, then one G update that needs no data

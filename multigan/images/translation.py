@@ -9,7 +9,8 @@ checkpoints, which are written between steps, never need them.
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -81,13 +82,36 @@ def linear_decay(optimizers: dict[str, torch.optim.Optimizer], total_steps: int,
     return {name: torch.optim.lr_scheduler.LambdaLR(opt, factor) for name, opt in optimizers.items()}
 
 
+@dataclass
+class TranslationConfig:
+    """What every translation model's Config has; pix2pix and CycleGAN change the defaults to their papers'."""
+
+    generator: str = "unet"  # unet | resnet_9 | resnet_6
+    generator_width: int = 64  # ngf: channels of the generator's first layer
+    discriminator_width: int = 64  # ndf
+    discriminator_layers: int = 3  # stride-2 layers of the PatchGAN: 3 gives 70x70 patches
+    norm: str = "batch"  # batch | instance | none
+    dropout: bool = False  # generator dropout
+    loss: str = "nonsaturating"  # nonsaturating (cross entropy) | lsgan
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    lr_decay_start: float = 0.5  # constant LR for this fraction of the steps, then linear to 0 (paper: 100 + 100)
+
+    # the names of junyanz's options, accepted in recipes and --set; `lr` (both references' one rate) sets both
+    ALIASES: ClassVar[dict[str, str | tuple[str, ...]]] = {
+        "ngf": "generator_width", "ndf": "discriminator_width", "n_layers_D": "discriminator_layers",
+        "lr": ("lr_g", "lr_d"),
+    }
+
+
 class TranslationModel(GANModel, Translator):
     """Base of the image-to-image models. Subclasses set `input_keys` and `directions` (what `translate` accepts)
     and implement `_translate`."""
 
     modality = "image"
 
-    def __init__(self, config: Any, info: Any):
+    def __init__(self, config: TranslationConfig, info: Any):
         super().__init__(config, info)
         self._kept: dict[str, Tensor] = {}  # this step's G-phase inputs and fakes, read by the D phase
 

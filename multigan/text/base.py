@@ -7,8 +7,9 @@ tokens, so MLE is cross-entropy over all L positions, as in SeqGAN, Texygen and 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import ClassVar, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -38,11 +39,11 @@ class TrainingFlags(nn.Module):
 
     def is_set(self, name: str) -> bool:
         if name not in self._read:
-            self._read[name] = bool(getattr(self, name))
+            self._read[name] = bool(self.get_buffer(name))
         return self._read[name]
 
     def set(self, name: str) -> None:
-        getattr(self, name).fill_(True)
+        self.get_buffer(name).fill_(True)
         self._read[name] = True
 
     def _load_from_state_dict(self, *args, **kwargs) -> None:
@@ -50,11 +51,27 @@ class TrainingFlags(nn.Module):
         super()._load_from_state_dict(*args, **kwargs)
 
 
+@dataclass
+class TextGANConfig:
+    """What every text GAN's Config has: the generator, three learning rates and an optional warm start. The
+    rates are named as in every other model (lr_g the adversarial generator, lr_d the discriminator), plus lr_g_mle
+    for MLE pre-training; SeqGAN's and TextGAN-PyTorch's names are accepted in recipes."""
+
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    lr_g_mle: float = 1e-2  # MLE pre-training
+    lr_g: float = 1e-4  # adversarial generator updates (their own Adam state, as both SeqGAN references)
+    lr_d: float = 1e-4
+    d_steps: int = 5  # D updates per adversarial step
+    init_generator: str = ""  # checkpoint or run folder whose generator starts this run (skip pretrain_g)
+
+    ALIASES: ClassVar[dict[str, str | tuple[str, ...]]] = {"g_lr": "lr_g_mle", "g_adv_lr": "lr_g", "d_lr": "lr_d"}
+
+
 class TextGAN(GANModel, TokenScorer):
     modality = "text"
     sampling_options = ("temperature",)
 
-    def __init__(self, config, info: DataInfo):
+    def __init__(self, config: TextGANConfig, info: DataInfo):
         super().__init__(config, info)
         if info.modality != "text":
             raise ValueError(f"{type(self).__name__} trains on text data, got {info.modality} data")
@@ -72,9 +89,9 @@ class TextGAN(GANModel, TokenScorer):
         """Adam for MLE and for adversarial G updates kept apart (as both SeqGAN references), and D's."""
         c = self.config
         return {
-            "generator": torch.optim.Adam(self.generator.parameters(), lr=c.g_lr),
-            "generator_adv": torch.optim.Adam(self.generator.parameters(), lr=c.g_adv_lr),
-            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=c.d_lr),
+            "generator": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g_mle),
+            "generator_adv": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g),
+            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d),
         }
 
     def on_step(self, stage: str, step: int, total: int) -> None:

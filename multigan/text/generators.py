@@ -11,7 +11,7 @@ is the row, so rollouts can branch many continuations off one prefix without rec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol, Sequence, runtime_checkable
 
 import torch
 from torch import Tensor, nn
@@ -49,6 +49,16 @@ class Policy(Protocol):
     def select_state(self, state: State, index: Tensor) -> State: ...
 
     def concat_states(self, states: Sequence[State]) -> State: ...
+
+
+@runtime_checkable
+class SplitPolicy(Protocol):
+    """A policy whose step splits into the recurrent part (`advance`, all rows at once) and the output layer
+    (`head`, chunked on the CPU): the LSTM."""
+
+    def advance(self, token: Tensor, state: State | None) -> tuple[Tensor, State]: ...
+
+    def head(self, hidden: Tensor) -> Tensor: ...
 
 
 class LSTMGenerator(nn.Module):
@@ -231,7 +241,7 @@ def sample_step(policy: Policy, token: Tensor, state: State | None,
     if len(token) <= CPU_CHUNK_ROWS:
         logits, state = policy.step(token, state)
         return _invert_cdf(_tempered(logits, temperature), u)[:, 0], state
-    if hasattr(policy, "advance"):
+    if isinstance(policy, SplitPolicy):
         hidden, state = policy.advance(token, state)  # (N, H)
         tokens = [_invert_cdf(_tempered(policy.head(part), temperature), v)[:, 0]
                   for part, v in zip(hidden.split(CPU_CHUNK_ROWS), u.split(CPU_CHUNK_ROWS))]

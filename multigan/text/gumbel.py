@@ -18,9 +18,9 @@ from torch import Tensor
 
 from multigan.core.phases import Batch, DataInfo, Phase
 from multigan.registry import MODELS
-from multigan.text.base import TextGAN, evaluating
+from multigan.text.base import TextGAN, TextGANConfig, evaluating
 from multigan.text.discriminators import CNNDiscriminator
-from multigan.text.generators import GeneratorConfig, Policy, TextModelError
+from multigan.text.generators import Policy, TextModelError
 
 
 def gumbel_noise(shape: torch.Size, device: torch.device, generator: torch.Generator | None = None) -> Tensor:
@@ -73,16 +73,10 @@ class RelGANDiscriminatorConfig:
 @MODELS.register("gumbel_gan")
 class GumbelGAN(TextGAN):
     @dataclass
-    class Config:
-        generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    class Config(TextGANConfig):  # RelGAN's rates (MLE 1e-2, G and D 1e-4) and its 5 D updates per G update
         discriminator: RelGANDiscriminatorConfig = field(default_factory=RelGANDiscriminatorConfig)
-        g_lr: float = 1e-2  # MLE pre-training
-        g_adv_lr: float = 1e-4
-        d_lr: float = 1e-4
-        d_steps: int = 5  # D updates per G update (RelGAN: 5)
         max_inverse_temperature: float = 100.0  # beta_max; RelGAN(100) / RelGAN(1000)
         straight_through: bool = False  # D sees exact one-hots forward, relaxed gradients backward
-        init_generator: str = ""  # checkpoint or run folder whose generator starts this run (skip pretrain_g)
 
     stages = ("pretrain_g", "adversarial")
 

@@ -23,13 +23,13 @@ from torch import Tensor
 
 from multigan.core.phases import Batch, DataInfo, Phase
 from multigan.registry import MODELS
-from multigan.text.base import TextGAN, evaluating
+from multigan.text.base import TextGAN, TextGANConfig, evaluating
 from multigan.text.discriminators import (
     SEQGAN_FILTER_SIZES,
     SEQGAN_NUM_FILTERS,
     CNNDiscriminator,
 )
-from multigan.text.generators import GeneratorConfig, TextModelError, sequence_log_probs
+from multigan.text.generators import TextModelError, sequence_log_probs
 from multigan.text.rollout import rollout, rollout_rewards
 
 
@@ -45,16 +45,12 @@ class SeqGANDiscriminatorConfig:
 @MODELS.register("seqgan")
 class SeqGAN(TextGAN):
     @dataclass
-    class Config:
-        generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    class Config(TextGANConfig):
         discriminator: SeqGANDiscriminatorConfig = field(default_factory=SeqGANDiscriminatorConfig)
-        g_lr: float = 0.01  # MLE pre-training
-        g_adv_lr: float = 0.01  # policy gradient (its own Adam state, as both references)
-        d_lr: float = 1e-4
         num_rollouts: int = 16
         rollout_update_rate: float = 0.8  # rollout <- rate * rollout + (1 - rate) * generator after each G step
-        d_steps: int = 5  # D updates per adversarial step (the paper: 5 x 3 epochs over 10k + 10k sequences)
-        init_generator: str = ""  # checkpoint or run folder whose generator starts this run (skip pretrain_g)
+        lr_g: float = 0.01  # policy gradient: the references' Adam 0.01 (MLE too: lr_g_mle)
+        # d_steps 5: D updates per adversarial step (the paper: 5 x 3 epochs over 10k + 10k sequences)
 
     stages = ("pretrain_g", "pretrain_d", "adversarial")
 

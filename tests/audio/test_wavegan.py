@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from multigan import api
-from multigan.audio.wavegan import WaveGAN, WaveGANConfig, WaveGANConfigError
+from multigan.audio.wavegan import WaveGAN, WaveGANConfig
+from multigan.core.game import ModelConfigError
 from multigan.audio.wavegan_nets import PhaseShuffle, WaveGANDiscriminator, WaveGANGenerator, strides_for
 from multigan.core import checkpoint as ckpt
 from multigan.core.phases import DataInfo
@@ -82,11 +83,11 @@ def test_gradient_penalty_on_waveforms():
 
 
 def test_bad_lengths_and_unlabelled_conditional_are_one_line():
-    with pytest.raises(WaveGANConfigError, match="data.length: WaveGAN lengths are 16"):
+    with pytest.raises(ModelConfigError, match="data.length: WaveGAN lengths are 16"):
         WaveGAN(WaveGANConfig(), DataInfo("audio", (1, 10000)))
-    with pytest.raises(WaveGANConfigError, match="no class labels"):
+    with pytest.raises(ModelConfigError, match="no class labels"):
         WaveGAN(WaveGANConfig(conditional=True), DataInfo("audio", (1, 4096)))
-    with pytest.raises(WaveGANConfigError, match="mono audio"):
+    with pytest.raises(ModelConfigError, match="mono audio"):
         WaveGAN(WaveGANConfig(), DataInfo("image", (1, 28, 28)))
 
 

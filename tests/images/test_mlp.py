@@ -6,7 +6,7 @@ from torch import nn
 
 from multigan.core.phases import DataInfo
 from multigan.images.mlp import MLPConfig, MLPGAN
-from multigan.images.gan import ModelConfigError
+from multigan.core.game import ModelConfigError
 
 INFO = DataInfo("image", (1, 28, 28), num_classes=10, class_names=list("0123456789"))
 

@@ -69,7 +69,7 @@ def test_phases_per_stage():
 
 
 def test_mle_learns_a_repeated_sequence():
-    model = tiny_seqgan(g_lr=0.05)
+    model = tiny_seqgan(lr_g_mle=0.05)
     data = torch.tensor([[4, 5, 6, 7, 2, 0]]).repeat(16, 1)
     logs = run_steps(model, "pretrain_g", 60, data)
     assert logs[-1]["loss"] < 0.3 * logs[0]["loss"]
@@ -77,7 +77,7 @@ def test_mle_learns_a_repeated_sequence():
 
 
 def test_discriminator_learns_real_from_generated():
-    model = tiny_seqgan(d_lr=1e-2)
+    model = tiny_seqgan(lr_d=1e-2)
     data = torch.tensor([[4, 5, 6, 7, 2, 0]]).repeat(16, 1)
     logs = run_steps(model, "pretrain_d", 40, data)
     assert logs[-1]["d_accuracy"] > 0.9
