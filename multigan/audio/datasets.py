@@ -33,13 +33,12 @@ from multigan.audio.io import (
     to_mono,
     to_pcm16,
 )
-from multigan.core.data import DataError
+from multigan.core.data import DataError, check_split, user_folder
 from multigan.core.phases import Batch, DataInfo
 from multigan.registry import DATASETS
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "test")
 CROPS = ("start", "center", "random")
 NORMALIZATIONS = ("none", "peak", "rms")
 
@@ -210,12 +209,7 @@ class AudioFolderDataset(InMemoryAudio):
     def __init__(self, config: AudioFolderConfig, root: Path, split: str):
         check_split(split, "audio_folder")
         check_options(config, "audio_folder")
-        if not config.path:
-            raise DataError(f"data.path of 'audio_folder' is empty; set it to a folder laid out as {LAYOUT}")
-        folder = Path(config.path).expanduser()
-        folder = folder if folder.is_absolute() else Path(root) / folder
-        if not folder.is_dir():
-            raise DataError(f"audio folder {folder} does not exist (data.path={config.path!r}, data root {root})")
+        folder = user_folder(config.path, root, "audio_folder", "audio folder", f"a folder laid out as {LAYOUT}")
         if (folder / "train").is_dir() and (folder / "test").is_dir():
             folder, note = folder / split, f"{split}/ sub-folder"
             files, labels, classes = list_audio(folder, config.label_pattern)
@@ -223,11 +217,6 @@ class AudioFolderDataset(InMemoryAudio):
             files, labels, classes = list_audio(folder, config.label_pattern)
             files, labels, note = every_kth_split(files, labels, config.test_every, split)
         super().__init__(*build_audio(files, labels, classes, folder, config, "audio_folder", note))
-
-
-def check_split(split: str, dataset: str) -> None:
-    if split not in SPLITS:
-        raise DataError(f"unknown split '{split}' for dataset '{dataset}'; valid: {', '.join(SPLITS)}")
 
 
 def every_kth_split(files: list[Path], labels: list[int], every: int, split: str

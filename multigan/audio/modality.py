@@ -15,20 +15,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from matplotlib import colormaps
-from PIL import Image
 from torch import Tensor
 from torchvision.utils import make_grid
 
 from multigan.audio.io import write_wav
 from multigan.audio.spectral import LogMel, to_unit_image
-from multigan.core.files import (  # noqa: F401
-    OutputExistsError,
-    atomic_path,
-    folder_name,
-    index_width,
-    staged_folder,
-    write_text_atomic,
-)
+from multigan.core.files import folder_name, index_width, staged_folder, write_png, write_text_atomic
 from multigan.core.phases import Batch, DataInfo
 from multigan.registry import MODALITIES
 
@@ -64,11 +56,6 @@ def montage(audio: Tensor, rate: int, clips: int = MONTAGE_CLIPS) -> np.ndarray:
     for wave in audio[:clips, 0].detach().float().cpu().numpy():
         parts += [wave, gap]
     return np.concatenate(parts)
-
-
-def write_png(image: Tensor, path: Path) -> None:
-    with atomic_path(path) as temporary:
-        Image.fromarray(np.ascontiguousarray(image.permute(1, 2, 0).numpy())).save(temporary, format="PNG")
 
 
 @MODALITIES.register("audio")

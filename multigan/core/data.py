@@ -16,12 +16,32 @@ from typing import Iterator
 import torch
 from torch import Tensor
 
-from multigan.core.phases import AugmentingDataset, Batch, DataInfo, Dataset
+from multigan.core.phases import AugmentingDataset, Batch, Dataset
 from multigan.errors import UserError
 
 
 class DataError(UserError, RuntimeError):
     """A dataset is missing, incomplete or corrupt. The message says where we looked and what was expected."""
+
+
+SPLITS = ("train", "test")  # what most datasets offer; translation data adds "val"
+
+
+def check_split(split: str, dataset: str, splits: tuple[str, ...] = SPLITS) -> None:
+    if split not in splits:
+        raise DataError(f"unknown split '{split}' for dataset '{dataset}'; valid: {', '.join(splits)}")
+
+
+def user_folder(path: str, root: Path, dataset: str, kind: str, expected: str) -> Path:
+    """The folder a recipe's `data.path` names: `~` expanded, a relative path under the data root. Messages name
+    the dataset, the `kind` of folder ("image folder") and, when the key is empty, what belongs there."""
+    if not path:
+        raise DataError(f"data.path of '{dataset}' is empty; set it to {expected}")
+    folder = Path(path).expanduser()
+    folder = folder if folder.is_absolute() else Path(root) / folder
+    if not folder.is_dir():
+        raise DataError(f"{kind} {folder} does not exist (data.path={path!r}, data root {root})")
+    return folder
 
 
 def resolve_data_root(explicit: str | os.PathLike | None = None) -> Path:

@@ -11,6 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
+from PIL import Image
+from torch import Tensor
+
 from multigan.errors import UserError
 
 
@@ -125,3 +129,11 @@ def move_into_place(staging: Path, folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         old.unlink(missing_ok=True)  # --overwrite of a file that stood where the folder goes
+
+
+def write_png(image: Tensor, path: Path) -> None:
+    """(C, H, W) uint8 with C = 1 or 3 -> PNG at `path`, atomically (previews, exported images, spectrograms)."""
+    array = image.permute(1, 2, 0).numpy()  # (H, W, C)
+    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else np.ascontiguousarray(array))
+    with atomic_path(path) as temporary:
+        picture.save(temporary, format="PNG")

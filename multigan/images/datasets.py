@@ -17,14 +17,13 @@ import torch
 from torch import Tensor
 from torchvision.transforms.v2 import functional as TF
 
-from multigan.core.data import DataError
+from multigan.core.data import DataError, check_split
 from multigan.core.phases import Batch, DataInfo
 from multigan.images.idx import decompress_idx, parse_idx, read_raw
 from multigan.registry import DATASETS
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "test")
 
 
 class InMemoryImages:
@@ -58,11 +57,6 @@ def check_image_options(resolution: int, channels: int, dataset: str) -> None:
         raise DataError(f"data.resolution of '{dataset}' must be an integer >= 4 (e.g. 28, 32, 64), got {resolution!r}")
     if channels not in (1, 3):
         raise DataError(f"data.channels of '{dataset}' must be 1 or 3, got {channels!r}")
-
-
-def check_split(split: str, dataset: str) -> None:
-    if split not in SPLITS:
-        raise DataError(f"unknown split '{split}' for dataset '{dataset}'; valid: {', '.join(SPLITS)}")
 
 
 def resize_square(images: Tensor, resolution: int) -> Tensor:

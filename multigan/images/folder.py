@@ -18,13 +18,12 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from multigan.core.data import DataError
+from multigan.core.data import DataError, check_split, user_folder
 from multigan.core.phases import DataInfo
 from multigan.images.decoding import decode_files
 from multigan.images.datasets import (
     InMemoryImages,
     check_image_options,
-    check_split,
     fingerprint_of,
     resize_square,
 )
@@ -97,12 +96,7 @@ class ImageFolderDataset(InMemoryImages):
     def __init__(self, config: ImageFolderConfig, root: Path, split: str):
         check_split(split, "image_folder")
         check_image_options(config.resolution, config.channels, "image_folder")
-        if not config.path:
-            raise DataError(f"data.path of 'image_folder' is empty; set it to a folder laid out as {LAYOUT}")
-        folder = Path(config.path).expanduser()
-        folder = folder if folder.is_absolute() else Path(root) / folder
-        if not folder.is_dir():
-            raise DataError(f"image folder {folder} does not exist (data.path={config.path!r}, data root {root})")
+        folder = user_folder(config.path, root, "image_folder", "image folder", f"a folder laid out as {LAYOUT}")
         split_folder, split_note = self.split_folder(folder, split)
         files, labels, class_names = list_images(split_folder)
         images, content, kept = decode_all(files, split_folder, config.channels, config.resolution,

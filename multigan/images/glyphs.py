@@ -21,12 +21,11 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 from torch import Tensor
 
-from multigan.core.data import DataError
+from multigan.core.data import DataError, check_split
 from multigan.core.phases import DataInfo
 from multigan.images.datasets import (
     InMemoryImages,
     check_image_options,
-    check_split,
     fingerprint_of,
 )
 from multigan.registry import DATASETS

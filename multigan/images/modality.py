@@ -9,13 +9,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 from torch import Tensor
 from torchvision.utils import make_grid
 
-from multigan.core.files import OutputExistsError, atomic_path, folder_name, index_width, staged_folder  # noqa: F401
+from multigan.core.files import folder_name, index_width, staged_folder, write_png
 from multigan.core.phases import Batch, DataInfo
 from multigan.registry import MODALITIES
 
@@ -58,14 +56,6 @@ def image_grid(samples: Batch, info: DataInfo) -> Tensor:
 
 def class_name(info: DataInfo, label: int) -> str:
     return info.class_names[label] if label < len(info.class_names) else f"class_{label}"
-
-
-def write_png(image: Tensor, path: Path) -> None:
-    """(C, H, W) uint8 -> PNG at `path`, atomically."""
-    array = image.permute(1, 2, 0).numpy()  # (H, W, C)
-    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else np.ascontiguousarray(array))
-    with atomic_path(path) as temporary:
-        picture.save(temporary, format="PNG")
 
 
 @MODALITIES.register("image")

@@ -17,10 +17,10 @@ from torch import Tensor
 from torchvision.transforms.v2 import functional as TF
 
 from multigan.core.data import DataError
-from multigan.core.files import check_new_folder, staged_folder, write_json_atomic
+from multigan.core.files import check_new_folder, staged_folder, write_json_atomic, write_png
 from multigan.images.decoding import decode_file
 from multigan.images.folder import is_image
-from multigan.images.modality import image_grid, write_png
+from multigan.images.modality import image_grid
 from multigan.images.paired import matched_files
 from multigan.images.translation import TranslationModel
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torchvision.transforms.v2 import functional as TF
 
-from multigan.core.data import DataError
+from multigan.core.data import DataError, check_split, user_folder
 from multigan.core.phases import Batch, DataInfo
 from multigan.images.datasets import InMemoryImages, check_image_options, fingerprint_of
 from multigan.images.decoding import decode_files
@@ -39,21 +39,16 @@ class TranslationDataConfig:
 
 
 def check_translation_config(config: TranslationDataConfig, dataset: str, split: str, splits: tuple[str, ...]) -> None:
-    if split not in splits:
-        raise DataError(f"unknown split '{split}' for dataset '{dataset}'; valid: {', '.join(splits)}")
+    check_split(split, dataset, splits)
     check_image_options(config.resolution, config.channels, dataset)
-    if not config.path:
+    if not config.path:  # checked before anything is read; resolve_folder says the same
         raise DataError(f"data.path of '{dataset}' is empty; set it to the dataset folder")
     if config.limit < 0:
         raise DataError(f"data.limit of '{dataset}' must be >= 0 (0: all examples), got {config.limit}")
 
 
 def resolve_folder(config: TranslationDataConfig, root: Path, dataset: str) -> Path:
-    folder = Path(config.path).expanduser()
-    folder = folder if folder.is_absolute() else Path(root) / folder
-    if not folder.is_dir():
-        raise DataError(f"{dataset} folder {folder} does not exist (data.path={config.path!r}, data root {root})")
-    return folder
+    return user_folder(config.path, root, dataset, f"{dataset} folder", "the dataset folder")
 
 
 def image_files(folder: Path, what: str) -> list[Path]:

@@ -17,14 +17,13 @@ from typing import ClassVar
 
 from torch import Tensor
 
-from multigan.core.data import DataError, cache_dir
+from multigan.core.data import SPLITS, DataError, cache_dir
 from multigan.core.files import file_sha256
 from multigan.core.phases import Batch, DataInfo
 from multigan.registry import DATASETS
 from multigan.text.tokenizers import build_tokenizer
 from multigan.text.vocab import pack
 
-SPLITS = ("train", "test")
 
 
 def read_lines(path: Path) -> list[str]:

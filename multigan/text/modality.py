@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from multigan.core.files import OutputExistsError, staged_folder, write_text_atomic  # noqa: F401
+from multigan.core.files import staged_folder, write_text_atomic
 from multigan.core.phases import Batch, DataInfo
 from multigan.metrics.bleu import texygen_tokenize
 from multigan.metrics.features import FeatureInput

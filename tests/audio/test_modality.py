@@ -11,7 +11,8 @@ from tensorboard.backend.event_processing.event_accumulator import AUDIO, IMAGES
 from torch.utils.tensorboard import SummaryWriter
 
 from multigan.audio.datasets import AudioFolderConfig, AudioFolderDataset
-from multigan.audio.modality import AudioModality, OutputExistsError
+from multigan.audio.modality import AudioModality
+from multigan.core.files import OutputExistsError
 from multigan.core.phases import DataInfo
 from multigan.registry import MODALITIES
 

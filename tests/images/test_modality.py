@@ -12,7 +12,8 @@ from torchvision.utils import save_image
 
 from multigan.core.phases import DataInfo
 from multigan.images.folder import ImageFolderDataset
-from multigan.images.modality import ImageModality, OutputExistsError, folder_name
+from multigan.core.files import OutputExistsError, folder_name
+from multigan.images.modality import ImageModality
 from multigan.registry import MODALITIES
 
 FASHION = DataInfo("image", (1, 8, 8), 10, ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from multigan.registry import MODALITIES
-from multigan.text.modality import OutputExistsError, TextModality
+from multigan.core.files import OutputExistsError
+from multigan.text.modality import TextModality
 
 from .conftest import text_info
 
