@@ -15,6 +15,8 @@ from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from multigan.errors import UserError
+
 
 class RunLogger:
     """`progress` shows the bar and messages on the terminal; `write` keeps the files (off only in benchmarks)."""
@@ -112,3 +114,17 @@ class DeviceScalars:
 
     def __bool__(self) -> bool:
         return bool(self.sums or self.settled)
+
+
+class NonFiniteLossError(UserError, RuntimeError):
+    """A loss became NaN or inf; the run stopped and its last good checkpoint is kept."""
+
+    same_on_every_rank = True  # under torchrun every rank stops at the same check; rank 0 reports it
+
+    @classmethod
+    def at(cls, phase: str, checked_step: int, step: int, last_checkpoint: Path | None) -> NonFiniteLossError:
+        """The error for `phase`'s loss, found non-finite at `step` (finite up to `checked_step`)."""
+        where = f"last good checkpoint: {last_checkpoint}" if last_checkpoint else "no checkpoint was written before it"
+        steps = f"step {step}" if step - checked_step <= 1 else f"between steps {checked_step + 1} and {step}"
+        return cls(f"the loss of phase '{phase}' became NaN/inf at {steps}; training stopped ({where}); "
+                   "lower the learning rates or set train.grad_clip")

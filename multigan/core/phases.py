@@ -162,7 +162,7 @@ class ClassConditional(ABC):
 
 
 def conditional_classes(model: Any) -> int:
-    """How many classes `model` (an instance or a class) samples on request: 0 for an unconditional model."""
+    """How many classes the model instance `model` samples on request: 0 for an unconditional model."""
     return model.num_classes if isinstance(model, ClassConditional) else 0
 
 

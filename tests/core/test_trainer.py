@@ -6,7 +6,8 @@ import torch
 
 from multigan import api
 from multigan.core import checkpoint as ckpt
-from multigan.core.trainer import NonFiniteLossError, Trainer
+from multigan.core.logging import NonFiniteLossError
+from multigan.core.trainer import Trainer
 from multigan.images.template import TemplateGAN
 from multigan.recipe import from_dict
 
