@@ -100,3 +100,4 @@ METRICS: Registry[Any] = Registry("metric")
 FEATURES: Registry[Any] = Registry("feature extractor")
 FEATURE_INPUTS: Registry[Any] = Registry("feature input (modality)")  # how samples reach extractors
 CLASSIFIER_NETWORKS: Registry[Any] = Registry("domain classifier network (modality)")
+AUGMENT_POLICIES: Registry[Any] = Registry("augmentation policy")  # what D sees: DiffAugment, ADA (core/augmentation.py)

@@ -13,12 +13,13 @@ game reads only the fields `GameConfig` declares.
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from multigan.core.augmentation import AugmentConfig, Augmenter
 from multigan.core.losses import get_loss
 from multigan.core.phases import Batch, ClassConditional, DataInfo, GANModel, Phase, player_adams
 from multigan.core.regularizers import apply_spectral_norm, gradient_penalty, r1_penalty
@@ -44,6 +45,7 @@ class GameConfig:
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)  # beta1 = 0.5 stabilises GAN training (DCGAN paper, sec. 4)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)  # what D sees: DiffAugment / ADA
 
 
 class AdversarialGame(GANModel, ClassConditional):
@@ -63,6 +65,7 @@ class AdversarialGame(GANModel, ClassConditional):
         self.generator, self.discriminator = self.build_networks(info, self.num_classes)
         if config.spectral_norm:
             apply_spectral_norm(self.discriminator)
+        self.augmenter = Augmenter(config.augment, self.modality)
 
     @abstractmethod
     def build_networks(self, info: DataInfo, num_classes: int) -> tuple[nn.Module, nn.Module]:
@@ -85,7 +88,18 @@ class AdversarialGame(GANModel, ClassConditional):
         return z
 
     def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        networks = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.augmenter.active:  # ADA's p and statistics travel with the checkpoint
+            networks["augment"] = self.augmenter
+        return networks
+
+    def on_step(self, stage: str, step: int, total: int) -> None:
+        if self.augmenter.adjusts_at(step, self.config.d_steps):
+            self.augmenter.adjust()
+
+    def judge(self, x: Tensor, labels: Tensor | None) -> Tensor:
+        """D's logits (B,) for `x` as D sees it: through the augmentation when one is configured."""
+        return self.discriminator(self.augmenter(x) if self.augmenter.active else x, labels)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
@@ -118,13 +132,16 @@ class AdversarialGame(GANModel, ClassConditional):
         labels = batch.get("label") if self.num_classes else None  # fakes get the real batch's labels
         z, _ = self._noise(real.shape[0])
         fake = self.generator(z, labels)  # G is frozen in this phase: no graph is built through it
-        if self.config.r1_gamma > 0:
+        if self.config.r1_gamma > 0:  # R1 differentiates through the augmentation, w.r.t. the data (as ADA does)
             real = real.detach().requires_grad_(True)
-        d_real, d_fake = self.discriminator(real, labels), self.discriminator(fake, labels)
+        d_real, d_fake = self.judge(real, labels), self.judge(fake, labels)
         loss = self.adversarial.discriminator(d_real, d_fake, self.config.real_label)
         scalars = {"d_real": d_real.mean().detach(), "d_fake": d_fake.mean().detach()}
+        self.augmenter.observe(d_real)
+        if self.augmenter.adaptive:
+            scalars["ada_p"] = self.augmenter.p.detach().clone()
         if self.config.gp_weight > 0:
-            gp = gradient_penalty(lambda x: self.discriminator(x, labels), real, fake)
+            gp = gradient_penalty(lambda x: self.judge(x, labels), real, fake)
             loss = loss + self.config.gp_weight * gp
             scalars["gradient_penalty"] = gp.detach()
         if self.config.r1_gamma > 0:
@@ -138,8 +155,8 @@ class AdversarialGame(GANModel, ClassConditional):
         z, labels = self._noise(n)
         if "label" in batch and self.num_classes:
             labels = batch["label"]
-        d_fake = self.discriminator(self.generator(z, labels), labels)
-        d_real = self.discriminator(batch[self.data_key], labels) if self.data_key in batch else None
+        d_fake = self.judge(self.generator(z, labels), labels)
+        d_real = self.judge(batch[self.data_key], labels) if self.data_key in batch else None
         return self.adversarial.generator(d_fake, d_real), {}
 
     @torch.no_grad()

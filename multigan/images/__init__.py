@@ -2,9 +2,11 @@
 (DCGAN, the MLP vanilla GAN, pix2pix, CycleGAN, the template) and the image modality. Importing it registers
 everything it provides."""
 from multigan.images import (  # noqa: F401
+    ada,
     cyclegan,
     datasets,
     dcgan,
+    diffaugment,
     folder,
     glyphs,
     mlp,

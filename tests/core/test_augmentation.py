@@ -1,0 +1,113 @@
+"""Differentiable augmentation as an option of the game: what D sees, ADA's p, checkpoints and bad settings."""
+import pytest
+import torch
+
+from multigan import api
+from multigan.core import checkpoint as ckpt
+from multigan.core.augmentation import AdaConfig, AugmentConfig, AugmentConfigError, Augmenter
+from multigan.core.phases import DataInfo
+from multigan.images.dcgan import DCGAN, DCGANConfig
+from multigan.recipe import from_dict
+from multigan.registry import RegistryError
+
+INFO = DataInfo("image", (1, 28, 28), 10)
+
+
+def tiny_dcgan(**augment) -> DCGAN:
+    config = DCGANConfig(generator_width=8, discriminator_width=8, latent_dim=8, augment=AugmentConfig(**augment))
+    model = DCGAN(config, INFO)
+    model.batch_size = 4
+    return model
+
+
+def test_without_a_policy_nothing_changes_what_d_sees_and_nothing_is_checkpointed():
+    model = tiny_dcgan()
+    x = torch.rand(4, 1, 28, 28) * 2 - 1
+    model.eval()
+    assert torch.equal(model.judge(x, None), model.discriminator(x, None))
+    assert "augment" not in model.networks()
+
+
+def test_reals_and_fakes_both_go_through_the_policy_and_fakes_pass_gradients_to_g():
+    model = tiny_dcgan(policy="color,translation,cutout")
+    calls = []
+    original = model.augmenter.forward
+    model.augmenter.forward = lambda x: calls.append(x.shape) or original(x)
+    batch = {"image": torch.rand(4, 1, 28, 28) * 2 - 1}
+    model.loss("D", batch)
+    assert len(calls) == 2  # real and fake, one call each, through the same augmenter
+    model.generator.zero_grad()
+    loss, _ = model.loss("G", {})
+    loss.backward()
+    assert len(calls) == 3
+    grads = [p.grad for p in model.generator.parameters()]
+    assert all(g is not None for g in grads) and sum(float(g.abs().sum()) for g in grads) > 0
+
+
+def test_ada_p_rises_when_d_overfits_falls_when_not_and_stays_in_0_1():
+    augmenter = Augmenter(AugmentConfig(ada=AdaConfig(enabled=True, target=0.6, kimg=0.01)), "image")
+    for _ in range(3):
+        augmenter.observe(torch.ones(8))  # r_t = 1 > 0.6: D is sure of every real
+        augmenter.adjust()
+    assert float(augmenter.p) == pytest.approx(1.0)  # 3 x 8 images / 10 images would pass 1: clamped
+    augmenter.observe(torch.ones(4))
+    augmenter.adjust()
+    assert float(augmenter.p) == 1.0
+    augmenter.observe(-torch.ones(5))  # r_t = -1 < 0.6
+    augmenter.adjust()
+    assert float(augmenter.p) == pytest.approx(0.5)
+    for _ in range(5):
+        augmenter.observe(-torch.ones(8))
+        augmenter.adjust()
+    assert float(augmenter.p) == 0.0
+
+
+def test_ada_adjusts_every_interval_d_updates():
+    augmenter = Augmenter(AugmentConfig(ada=AdaConfig(enabled=True, interval=4)), "image")
+    assert [s for s in range(13) if augmenter.adjusts_at(s, d_steps=1)] == [4, 8, 12]
+    assert [s for s in range(7) if augmenter.adjusts_at(s, d_steps=2)] == [2, 4, 6]
+    assert [s for s in range(3) if augmenter.adjusts_at(s, d_steps=5)] == [1, 2]
+
+
+def test_ada_state_is_a_checkpointed_network_and_p_is_logged():
+    model = tiny_dcgan(ada=AdaConfig(enabled=True))
+    assert set(model.networks()["augment"].state_dict()) == {"p", "sign_sum", "sign_count", "images_seen"}
+    _, scalars = model.loss("D", {"image": torch.rand(4, 1, 28, 28) * 2 - 1})
+    assert "ada_p" in scalars and float(model.augmenter.sign_count) == 4
+
+
+@pytest.mark.parametrize("augment, message", [
+    ({"policy": "colour"}, "unknown augmentation policy 'colour'; did you mean 'color'?"),
+    ({"policy": "bgc"}, "'bgc' belongs in model.augment.ada.pipeline"),
+    ({"ada": AdaConfig(enabled=True, pipeline="cutout")}, "'cutout' belongs in model.augment.policy"),
+    ({"ada": AdaConfig(enabled=True, target=1.5)}, "0 < target < 1"),
+])
+def test_bad_settings_are_one_clear_line(augment, message):
+    with pytest.raises((AugmentConfigError, RegistryError), match=message.replace("?", r"\?")):
+        tiny_dcgan(**augment)
+
+
+def test_an_image_policy_on_audio_data_is_refused():
+    with pytest.raises(AugmentConfigError, match="transforms image samples, this model trains on audio data"):
+        Augmenter(AugmentConfig(policy="color"), "audio")
+
+
+def ada_recipe(steps: int):
+    return from_dict({
+        "model": {"name": "dcgan", "generator_width": 8, "discriminator_width": 8, "latent_dim": 16,
+                  "augment": {"policy": "translation", "ada": {"enabled": True, "interval": 1, "kimg": 0.05,
+                                                                "initial_p": 0.5}}},
+        "data": {"name": "digits", "train_size": 128, "test_size": 32},
+        "train": {"steps": steps, "batch_size": 16, "log_every": 2, "sample_every": 0, "checkpoint_every": 4},
+    })
+
+
+def test_ada_survives_n_plus_resume_plus_n_bit_for_bit(tmp_path):
+    straight = api.train(ada_recipe(8), out=tmp_path / "straight", progress=False)
+    api.train(ada_recipe(4), out=tmp_path / "resumed", progress=False)  # N steps, then resumed to 2N
+    api.train(ada_recipe(8), resume=tmp_path / "resumed", progress=False)
+    a = ckpt.load_networks(ckpt.latest_checkpoint(straight))
+    b = ckpt.load_networks(ckpt.latest_checkpoint(tmp_path / "resumed"))
+    assert a.keys() == b.keys() and "augment" in a
+    assert all(torch.equal(a[k][t], b[k][t]) for k in a for t in a[k])
+    assert float(a["augment"]["p"]) != 0.5  # p moved (16 images a step, kimg 0.05: 0.32 a step) and was carried over
