@@ -77,7 +77,7 @@ class CycleGAN(TranslationModel):
 
     def networks(self) -> dict[str, nn.Module]:
         return {"gen_ab": self.gen_ab, "gen_ba": self.gen_ba, "disc_a": self.disc_a, "disc_b": self.disc_b,
-                "pool_a": self.pool_a, "pool_b": self.pool_b}
+                "pool_a": self.pool_a, "pool_b": self.pool_b, **self.augment_networks()}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
@@ -100,7 +100,8 @@ class CycleGAN(TranslationModel):
     def _generator_loss(self, a: Tensor, b: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         c = self.config
         fake_b, fake_a = self.gen_ab(a), self.gen_ba(b)  # (B, C, H, W) each
-        gan = self.gan.generator(self.disc_b(fake_b)) + self.gan.generator(self.disc_a(fake_a))
+        gan = (self.gan.generator(self.judge(self.disc_b, fake_b))
+               + self.gan.generator(self.judge(self.disc_a, fake_a)))
         cycle = (self.gen_ba(fake_b) - a).abs().mean() + (self.gen_ab(fake_a) - b).abs().mean()
         loss = gan + c.cycle_weight * cycle
         scalars = {"g_gan": gan.detach(), "cycle": cycle.detach()}
@@ -112,9 +113,11 @@ class CycleGAN(TranslationModel):
         return loss, scalars
 
     def _discriminator_loss(self, a: Tensor, b: Tensor, fake_a: Tensor, fake_b: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        loss_b = self.gan.discriminator(self.disc_b(b), self.disc_b(self.pool_b(fake_b)))
-        loss_a = self.gan.discriminator(self.disc_a(a), self.disc_a(self.pool_a(fake_a)))
-        return loss_a + loss_b, {"d_a": loss_a.detach(), "d_b": loss_b.detach()}
+        real_b, real_a = self.judge(self.disc_b, b), self.judge(self.disc_a, a)  # (B, 1, P, P) patch logits
+        loss_b = self.gan.discriminator(real_b, self.judge(self.disc_b, self.pool_b(fake_b)))
+        loss_a = self.gan.discriminator(real_a, self.judge(self.disc_a, self.pool_a(fake_a)))
+        scalars = self.augment_scalars(torch.cat([real_a, real_b]))
+        return loss_a + loss_b, {"d_a": loss_a.detach(), "d_b": loss_b.detach(), **scalars}
 
     def _translate(self, images: Tensor, direction: str) -> Tensor:
         return (self.gen_ab if direction == "AtoB" else self.gen_ba)(images)

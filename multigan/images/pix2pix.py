@@ -62,7 +62,7 @@ class Pix2Pix(TranslationModel):
         return f"{direction} ({names.get('source', 'source')} -> {names.get('target', 'target')})"
 
     def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        return {"generator": self.generator, "discriminator": self.discriminator, **self.augment_networks()}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
@@ -81,16 +81,18 @@ class Pix2Pix(TranslationModel):
 
     def _generator_loss(self, source: Tensor, target: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         fake = self.generator(source)  # (B, C, H, W)
-        gan = self.gan.generator(self.discriminator(torch.cat([source, fake], dim=1)))  # D frozen, graph through it
+        gan = self.gan.generator(self.judge(self.discriminator, torch.cat([source, fake], dim=1)))  # D frozen
         l1 = (fake - target).abs().mean()
         self._kept = {"source": source, "target": target, "fake": fake.detach()}
         return gan + self.config.l1_weight * l1, {"g_gan": gan.detach(), "l1": l1.detach()}
 
     def _discriminator_loss(self, source: Tensor, target: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        d_real = self.discriminator(torch.cat([source, target], dim=1))  # (B, 1, P, P) patch logits
-        d_fake = self.discriminator(torch.cat([source, fake], dim=1))
+        # each pair stacked on the channels, so an augmentation transforms source and target alike
+        d_real = self.judge(self.discriminator, torch.cat([source, target], dim=1))  # (B, 1, P, P) patch logits
+        d_fake = self.judge(self.discriminator, torch.cat([source, fake], dim=1))
         loss = self.gan.discriminator(d_real, d_fake)
-        return loss, {"d_real": d_real.mean().detach(), "d_fake": d_fake.mean().detach()}
+        scalars = {"d_real": d_real.mean().detach(), "d_fake": d_fake.mean().detach()}
+        return loss, {**scalars, **self.augment_scalars(d_real)}
 
     def _translate(self, images: Tensor, direction: str) -> Tensor:
         return self.generator(images)

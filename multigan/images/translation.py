@@ -9,12 +9,13 @@ checkpoints, which are written between steps, never need them.
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
+from multigan.core.augmentation import AugmentConfig, Augmenter
 from multigan.core.losses import get_loss
 from multigan.core.phases import Batch, GANModel, Translator
 from multigan.errors import UserError
@@ -97,6 +98,7 @@ class TranslationConfig:
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
     lr_decay_start: float = 0.5  # constant LR for this fraction of the steps, then linear to 0 (paper: 100 + 100)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)  # what D sees (pix2pix: a pair, one transform)
 
     # the names of junyanz's options, accepted in recipes and --set; `lr` (both references' one rate) sets both
     ALIASES: ClassVar[dict[str, str | tuple[str, ...]]] = {
@@ -114,6 +116,7 @@ class TranslationModel(GANModel, Translator):
     def __init__(self, config: TranslationConfig, info: Any):
         super().__init__(config, info)
         self._kept: dict[str, Tensor] = {}  # this step's G-phase inputs and fakes, read by the D phase
+        self.augmenter = Augmenter(config.augment, self.modality)
 
     def direction_name(self, direction: str) -> str:
         """'BtoA (labels -> photo)': what a direction means for this run's data."""
@@ -142,6 +145,21 @@ class TranslationModel(GANModel, Translator):
 
     def on_step(self, stage: str, step: int, total: int) -> None:
         self._kept = {}
+        if self.augmenter.adjusts_at(step, d_steps=1):
+            self.augmenter.adjust()
+
+    def judge(self, discriminator: torch.nn.Module, x: Tensor) -> Tensor:
+        """`discriminator`'s patch logits for `x` as it sees it: through the augmentation when one is configured."""
+        return discriminator(self.augmenter(x) if self.augmenter.active else x)
+
+    def augment_networks(self) -> dict[str, torch.nn.Module]:
+        """{"augment": the augmenter} when ADA's state must be checkpointed, else {} (for `networks()`)."""
+        return {"augment": self.augmenter} if self.augmenter.active else {}
+
+    def augment_scalars(self, real_logits: Tensor) -> dict[str, Tensor]:
+        """ADA's statistics from D's logits of real inputs, and its p to log."""
+        self.augmenter.observe(real_logits)
+        return {"ada_p": self.augmenter.p.detach().clone()} if self.augmenter.adaptive else {}
 
     def kept(self) -> dict[str, Tensor]:
         if not self._kept:

@@ -111,3 +111,20 @@ def test_ada_survives_n_plus_resume_plus_n_bit_for_bit(tmp_path):
     assert a.keys() == b.keys() and "augment" in a
     assert all(torch.equal(a[k][t], b[k][t]) for k in a for t in a[k])
     assert float(a["augment"]["p"]) != 0.5  # p moved (16 images a step, kimg 0.05: 0.32 a step) and was carried over
+
+
+@pytest.mark.parametrize("name, data", [("pix2pix", "paired"), ("cyclegan", "unpaired")])
+def test_translation_models_augment_what_their_discriminators_see(name, data):
+    from multigan.registry import MODELS
+
+    model_cls = MODELS.get(name)
+    info = DataInfo("image", (3, 32, 32), extra={"task": data})
+    config = model_cls.Config(generator="unet", generator_width=4, discriminator_width=4, discriminator_layers=1,
+                              augment=AugmentConfig(policy="color,translation", ada=AdaConfig(enabled=True)))
+    model = model_cls(config, info)
+    keys = model.input_keys if name == "cyclegan" else ("source", "target")
+    batch = {key: torch.rand(2, 3, 32, 32) * 2 - 1 for key in keys}
+    model.on_step("adversarial", 0, 10)
+    model.loss("G", batch)
+    _, scalars = model.loss("D", {})
+    assert "ada_p" in scalars and float(model.augmenter.images_seen) > 0 and "augment" in model.networks()
