@@ -71,6 +71,14 @@ class AdversarialGame(GANModel, ClassConditional):
     def build_networks(self, info: DataInfo, num_classes: int) -> tuple[nn.Module, nn.Module]:
         """(generator, discriminator) for examples of `info.shape`; `num_classes` > 0 makes both conditional."""
 
+    def fake(self, z: Tensor, labels: Tensor | None) -> Tensor:
+        """The generated batch the players train on (StyleGAN2 mixes styles here); sampling uses `sample`."""
+        return self.generator(z, labels)
+
+    def r1_every_d_step(self) -> bool:
+        """Whether R1 joins every D loss (False: a model that regularises lazily, in a phase of its own)."""
+        return True
+
     def gradient_penalty_blocker(self) -> str:
         """What the config must change before a per-example gradient penalty is valid ("" when it is)."""
         return ""
@@ -131,8 +139,9 @@ class AdversarialGame(GANModel, ClassConditional):
         real = batch[self.data_key]  # (B, ...) in [-1, 1]
         labels = batch.get("label") if self.num_classes else None  # fakes get the real batch's labels
         z, _ = self._noise(real.shape[0])
-        fake = self.generator(z, labels)  # G is frozen in this phase: no graph is built through it
-        if self.config.r1_gamma > 0:  # R1 differentiates through the augmentation, w.r.t. the data (as ADA does)
+        fake = self.fake(z, labels)  # G is frozen in this phase: no graph is built through it
+        r1_here = self.config.r1_gamma > 0 and self.r1_every_d_step()
+        if r1_here:  # R1 differentiates through the augmentation, w.r.t. the data (as ADA does)
             real = real.detach().requires_grad_(True)
         d_real, d_fake = self.judge(real, labels), self.judge(fake, labels)
         loss = self.adversarial.discriminator(d_real, d_fake, self.config.real_label)
@@ -144,7 +153,7 @@ class AdversarialGame(GANModel, ClassConditional):
             gp = gradient_penalty(lambda x: self.judge(x, labels), real, fake)
             loss = loss + self.config.gp_weight * gp
             scalars["gradient_penalty"] = gp.detach()
-        if self.config.r1_gamma > 0:
+        if r1_here:
             r1 = r1_penalty(d_real, real)
             loss = loss + 0.5 * self.config.r1_gamma * r1
             scalars["r1"] = r1.detach()
@@ -155,7 +164,7 @@ class AdversarialGame(GANModel, ClassConditional):
         z, labels = self._noise(n)
         if "label" in batch and self.num_classes:
             labels = batch["label"]
-        d_fake = self.judge(self.generator(z, labels), labels)
+        d_fake = self.judge(self.fake(z, labels), labels)
         d_real = self.judge(batch[self.data_key], labels) if self.data_key in batch else None
         return self.adversarial.generator(d_fake, d_real), {}
 

@@ -13,6 +13,7 @@ from multigan.images import (  # noqa: F401
     modality,
     paired,
     pix2pix,
+    stylegan2,
     template,
     translation_metrics,
     unpaired,

@@ -85,9 +85,40 @@ def resample(x: Tensor, inverse: Tensor) -> Tensor:
     _, _, height, width = x.shape
     to_pixels = torch.diag(torch.tensor([width / 2, height / 2, 1.0], device=x.device))
     to_unit = torch.diag(torch.tensor([2 / width, 2 / height, 1.0], device=x.device))
-    theta = (to_unit @ inverse @ to_pixels)[:, :2, :].to(x.dtype)  # normalised [-1, 1] coordinates
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    theta = (to_unit @ inverse @ to_pixels)[:, :2, :].float()  # normalised [-1, 1] coordinates
+    grid = F.affine_grid(theta, [x.shape[0], 1, height, width], align_corners=False)  # (B, H, W, 2): x, y
+    return bilinear_reflect(x, grid)
+
+
+def bilinear_reflect(x: Tensor, grid: Tensor) -> Tensor:
+    """`F.grid_sample(x, grid, "bilinear", "reflection", align_corners=False)` written with gathers, so that it can
+    be differentiated twice w.r.t. x (R1 through the augmentation; PyTorch's grid_sample backward cannot be).
+    The grid carries no gradient. x (B, C, H, W), grid (B, H', W', 2) -> (B, C, H', W')."""
+    batch, channels, height, width = x.shape
+    cols = _reflect(((grid[..., 0] + 1) * width - 1) / 2, width)  # (B, H', W') source pixel coordinates
+    rows = _reflect(((grid[..., 1] + 1) * height - 1) / 2, height)
+    col0, row0 = cols.floor(), rows.floor()
+    wcol, wrow = (cols - col0).to(x.dtype), (rows - row0).to(x.dtype)  # weight of the right / lower neighbour
+    col0, row0 = col0.long(), row0.long()
+    col1, row1 = (col0 + 1).clamp(max=width - 1), (row0 + 1).clamp(max=height - 1)
+    flat = x.flatten(2)  # (B, C, H*W)
+
+    def tap(r: Tensor, c: Tensor) -> Tensor:
+        index = (r * width + c).flatten(1)[:, None, :].expand(-1, channels, -1)  # (B, C, H'*W')
+        return flat.gather(2, index).view(batch, channels, *grid.shape[1:3])
+
+    top = tap(row0, col0) * (1 - wcol)[:, None] + tap(row0, col1) * wcol[:, None]
+    bottom = tap(row1, col0) * (1 - wcol)[:, None] + tap(row1, col1) * wcol[:, None]
+    return top * (1 - wrow)[:, None] + bottom * wrow[:, None]
+
+
+def _reflect(coordinate: Tensor, size: int) -> Tensor:
+    """Pixel coordinates reflected at the image's outer edges (-0.5 and size - 0.5), then kept inside the pixel
+    centres [0, size - 1], as grid_sample's reflection padding does."""
+    period = 2 * size
+    folded = torch.remainder(coordinate + 0.5, period)
+    folded = torch.where(folded >= size, period - folded, folded) - 0.5
+    return folded.clamp(0, size - 1)
 
 
 LUMA = 1 / math.sqrt(3)  # each component of the unit luma axis

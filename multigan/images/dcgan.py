@@ -8,7 +8,7 @@ from typing import ClassVar
 from torch import nn
 
 from multigan.core.phases import DataInfo
-from multigan.images.blocks import Discriminator, Generator
+from multigan.images.blocks import RESOLUTIONS, Discriminator, Generator
 from multigan.core.game import GameConfig, ModelConfigError
 from multigan.images.gan import ImageGAN
 from multigan.registry import MODELS
@@ -35,6 +35,9 @@ class DCGAN(ImageGAN):
         _, height, width = info.shape
         if height != width:
             raise ModelConfigError(f"dcgan needs square images, the data gives {height}x{width}")
+        if height not in RESOLUTIONS:
+            raise ModelConfigError(f"dcgan builds {', '.join(map(str, RESOLUTIONS))} px images, the data gives "
+                                   f"{height} px; set data.resolution to one of them")
         super().__init__(config, info)
 
     def gradient_penalty_blocker(self) -> str:

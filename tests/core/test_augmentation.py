@@ -92,20 +92,28 @@ def test_an_image_policy_on_audio_data_is_refused():
         Augmenter(AugmentConfig(policy="color"), "audio")
 
 
-def ada_recipe(steps: int):
+MODELS_WITH_ADA = {
+    "dcgan": {"name": "dcgan", "generator_width": 8, "discriminator_width": 8, "latent_dim": 16},
+    "stylegan2": {"name": "stylegan2", "latent_dim": 16, "w_dim": 16, "mapping_layers": 2, "channel_base": 128,
+                  "channel_max": 16, "r1_interval": 2, "pl_interval": 2},  # every phase runs within 8 steps
+}
+RESOLUTION = {"dcgan": 28, "stylegan2": 16}
+
+
+def ada_recipe(model: str, steps: int):
+    augment = {"policy": "translation", "ada": {"enabled": True, "interval": 1, "kimg": 0.05, "initial_p": 0.5}}
     return from_dict({
-        "model": {"name": "dcgan", "generator_width": 8, "discriminator_width": 8, "latent_dim": 16,
-                  "augment": {"policy": "translation", "ada": {"enabled": True, "interval": 1, "kimg": 0.05,
-                                                                "initial_p": 0.5}}},
-        "data": {"name": "digits", "train_size": 128, "test_size": 32},
+        "model": {**MODELS_WITH_ADA[model], "augment": augment},
+        "data": {"name": "digits", "train_size": 128, "test_size": 32, "resolution": RESOLUTION[model]},
         "train": {"steps": steps, "batch_size": 16, "log_every": 2, "sample_every": 0, "checkpoint_every": 4},
     })
 
 
-def test_ada_survives_n_plus_resume_plus_n_bit_for_bit(tmp_path):
-    straight = api.train(ada_recipe(8), out=tmp_path / "straight", progress=False)
-    api.train(ada_recipe(4), out=tmp_path / "resumed", progress=False)  # N steps, then resumed to 2N
-    api.train(ada_recipe(8), resume=tmp_path / "resumed", progress=False)
+@pytest.mark.parametrize("model", sorted(MODELS_WITH_ADA))
+def test_ada_survives_n_plus_resume_plus_n_bit_for_bit(tmp_path, model):
+    straight = api.train(ada_recipe(model, 8), out=tmp_path / "straight", progress=False)
+    api.train(ada_recipe(model, 4), out=tmp_path / "resumed", progress=False)  # N steps, then resumed to 2N
+    api.train(ada_recipe(model, 8), resume=tmp_path / "resumed", progress=False)
     a = ckpt.load_networks(ckpt.latest_checkpoint(straight))
     b = ckpt.load_networks(ckpt.latest_checkpoint(tmp_path / "resumed"))
     assert a.keys() == b.keys() and "augment" in a

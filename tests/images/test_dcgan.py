@@ -75,5 +75,10 @@ def test_inconsistent_configs_are_refused():
         make(gp_weight=10.0)
     with pytest.raises(ModelConfigError, match="no class labels"):
         DCGAN(DCGANConfig(conditional=True), DataInfo("image", (1, 32, 32)))
-    with pytest.raises(ValueError, match="supports"):
+    with pytest.raises(ModelConfigError, match="dcgan builds 28, 32, 64 px images, the data gives 48 px"):
         make(resolution=48)
+
+
+def test_a_resolution_dcgan_cannot_build_is_one_line():
+    with pytest.raises(ModelConfigError, match="dcgan builds 28, 32, 64 px images, the data gives 128 px"):
+        DCGAN(DCGANConfig(), DataInfo("image", (3, 128, 128)))
