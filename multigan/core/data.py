@@ -16,7 +16,7 @@ from typing import Iterator
 import torch
 from torch import Tensor
 
-from multigan.core.phases import AugmentingDataset, Batch, Dataset
+from multigan.core.phases import AugmentingDataset, Batch, Dataset, LabelledDataset
 from multigan.errors import UserError
 
 
@@ -62,8 +62,9 @@ class BatchLoader:
     does not depend on the number of processes (nor does the state, so resume works across world sizes)."""
 
     def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device | str = "cpu",
-                 rank: int = 0, world: int = 1):
-        n = len(dataset)
+                 rank: int = 0, world: int = 1, subset: Tensor | None = None):
+        self.subset = subset  # (K,) indices of the examples to train on (`training_subset`); None: all of them
+        n = len(dataset) if subset is None else len(subset)
         if n == 0:
             raise DataError("the dataset is empty")
         if not 0 <= rank < world:
@@ -83,7 +84,9 @@ class BatchLoader:
 
     def _permutation(self, epoch: int) -> Tensor:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        return torch.randperm(len(self.dataset), generator=g)
+        if self.subset is None:
+            return torch.randperm(len(self.dataset), generator=g)
+        return self.subset[torch.randperm(len(self.subset), generator=g)]
 
     def next_index(self) -> Tensor:
         """This rank's example indices (batch_size // world,) of the next global batch."""
@@ -113,6 +116,25 @@ class BatchLoader:
         self.epoch = int(state["epoch"])
         self.position = int(state["position"])
         self._order = self._permutation(self.epoch)
+
+
+def training_subset(dataset: Dataset, fraction: float) -> Tensor | None:
+    """The examples a run with `train.data_fraction` trains on: `fraction` of the split, class-balanced when the
+    dataset holds labels (the same count of every class, e.g. 60 per class for 1 % of Fashion-MNIST's 60k), drawn
+    by a fixed permutation, so every seed and every run of a study trains on the same images. None: all."""
+    if fraction == 1.0:
+        return None
+    if not 0.0 < fraction < 1.0:
+        raise DataError(f"train.data_fraction must be in (0, 1], got {fraction}")
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))
+    labels = dataset.labels if isinstance(dataset, LabelledDataset) else None
+    if labels is None:
+        chosen = order[: max(1, round(fraction * len(dataset)))]
+    else:
+        classes = labels.unique()
+        per_class = max(1, round(fraction * len(dataset) / len(classes)))
+        chosen = torch.cat([order[labels[order] == c][:per_class] for c in classes])
+    return chosen.sort().values
 
 
 def cache_dir(data_root: Path | None = None) -> Path:

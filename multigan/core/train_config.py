@@ -18,6 +18,8 @@ class TrainConfig:
     stages: list[StageConfig] = field(default_factory=list)  # e.g. SeqGAN: pretrain_g, pretrain_d, adversarial
     batch_size: int = 64  # global: split evenly across torchrun's processes (must divide by their number)
     seed: int = 0
+    data_fraction: float = 1.0  # train on this class-balanced share of the train split (data-efficiency studies);
+    #                             evaluation still uses the whole splits
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     amp: str = "none"  # none | bf16 (autocast) | fp16 (autocast + loss scaling, CUDA only)
     channels_last: bool = False  # NHWC memory layout for 4-D inputs and conv weights (faster convs on GPU)

@@ -3,7 +3,7 @@ epoch, the same global sequence for any number of processes, exact resume."""
 import pytest
 import torch
 
-from multigan.core.data import BatchLoader, DataError
+from multigan.core.data import BatchLoader, DataError, training_subset
 
 
 class Numbers:
@@ -59,3 +59,30 @@ def test_a_dataset_smaller_than_the_batch_shrinks_it_to_a_multiple_of_the_world(
     assert (loader.batch_size, loader.local_batch_size) == (6, 3)
     with pytest.raises(DataError, match="fewer than the 3 processes"):
         BatchLoader(Numbers(2), 4, seed=0, rank=0, world=3)
+
+
+class _Labelled:
+    def __init__(self, labels):
+        self.labels = labels
+
+    def __len__(self):
+        return len(self.labels)
+
+
+def test_a_training_subset_is_class_balanced_fixed_and_only_what_the_loader_draws():
+    labels = torch.arange(1000) % 10
+    labels[:300] = 0  # an unbalanced split: class 0 is common
+    subset = training_subset(_Labelled(labels), 0.05)
+    assert torch.equal(subset, training_subset(_Labelled(labels), 0.05))  # the same images for every run
+    assert torch.bincount(labels[subset]).tolist() == [5] * 10
+    assert training_subset(_Labelled(labels), 1.0) is None
+    loader = BatchLoader(Numbers(1000), batch_size=10, seed=3, subset=subset)
+    drawn = torch.cat([loader.next_index() for _ in range(20)])
+    assert set(drawn.tolist()) == set(subset.tolist())  # 4 epochs over the 50 chosen examples, nothing else
+
+
+@pytest.mark.parametrize("fraction", [0.0, -0.1, 1.5])
+def test_a_bad_data_fraction_is_one_line(fraction):
+    with pytest.raises(DataError, match="train.data_fraction must be in"):
+        training_subset(_Labelled(torch.zeros(10, dtype=torch.long)), fraction)
+
