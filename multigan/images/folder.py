@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -64,6 +64,24 @@ def list_images(folder: Path) -> tuple[list[Path], list[int], list[str]]:
     return files, labels, [c.name for c in classes]
 
 
+def list_mapped_images(folder: Path, split_folders: dict[str, dict[str, str]], split: str
+                       ) -> tuple[list[Path], list[int], list[str]]:
+    """(files, labels, class names) of `split` when data.split_folders maps each class to a subfolder."""
+    if set(split_folders) != {"train", "test"} or len({tuple(sorted(m)) for m in split_folders.values()}) != 1:
+        raise DataError("data.split_folders must map both train and test to the same class names, e.g. {train: "
+                        "{summer: trainA, winter: trainB}, test: {summer: testA, winter: testB}}")
+    class_names = sorted(split_folders[split])
+    files, labels = [], []
+    for label, name in enumerate(class_names):
+        class_folder = folder / split_folders[split][name]
+        found = sorted(p for p in class_folder.rglob("*") if is_image(p)) if class_folder.is_dir() else []
+        if not found:
+            raise DataError(f"data.split_folders.{split}.{name}: no images in {class_folder}")
+        files += found
+        labels += [label] * len(found)
+    return files, labels, class_names
+
+
 def decode_all(files: list[Path], base: Path, channels: int, resolution: int, skip_bad: bool = False,
                what: str = "") -> tuple[Tensor, str, list[Path]]:
     """(N, channels, resolution, resolution) uint8, a sha256 over every kept file's relative path and bytes, and
@@ -85,6 +103,9 @@ class ImageFolderConfig:
     resolution: int = 64  # shorter side resized to this, then centre-cropped to a square
     channels: int = 3  # 3 (RGB) or 1 (grey); other modes (CMYK, RGBA, palette, 16-bit) are converted and counted
     skip_bad: bool = False  # skip (and count) unreadable, empty or truncated files instead of stopping at the first
+    # split -> class -> subfolder, for layouts other than train/ and test/: e.g. CycleGAN's domains as classes,
+    # {train: {summer: trainA, winter: trainB}, test: {summer: testA, winter: testB}}; both splits name the same classes
+    split_folders: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @DATASETS.register("image_folder")
@@ -97,8 +118,12 @@ class ImageFolderDataset(InMemoryImages):
         check_split(split, "image_folder")
         check_image_options(config.resolution, config.channels, "image_folder")
         folder = user_folder(config.path, root, "image_folder", "image folder", f"a folder laid out as {LAYOUT}")
-        split_folder, split_note = self.split_folder(folder, split)
-        files, labels, class_names = list_images(split_folder)
+        if config.split_folders:
+            split_folder, split_note = folder, f"data.split_folders[{split}]"
+            files, labels, class_names = list_mapped_images(folder, config.split_folders, split)
+        else:
+            split_folder, split_note = self.split_folder(folder, split)
+            files, labels, class_names = list_images(split_folder)
         images, content, kept = decode_all(files, split_folder, config.channels, config.resolution,
                                            config.skip_bad, f"image_folder {split_folder}")
         if labels:

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from multigan.core.data import DataError
-from multigan.images.folder import ImageFolderDataset
+from multigan.images.folder import ImageFolderConfig, ImageFolderDataset
 from multigan.registry import DATASETS
 
 
@@ -123,3 +123,24 @@ def test_missing_path(tmp_path):
         ImageFolderDataset(ImageFolderDataset.Config(path="nowhere"), tmp_path, "train")
     with pytest.raises(DataError, match=r"data\.path of 'image_folder' is empty"):
         ImageFolderDataset(ImageFolderDataset.Config(), tmp_path, "train")
+
+
+def test_split_folders_map_each_class_to_a_subfolder_per_split(tmp_path):
+    rng = np.random.default_rng(0)
+    for folder, count in (("trainA", 3), ("trainB", 2), ("testA", 1), ("testB", 1)):
+        (tmp_path / "yosemite" / folder).mkdir(parents=True)
+        for i in range(count):
+            pixels = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "yosemite" / folder / f"{i}.png")
+    mapping = {"train": {"summer": "trainA", "winter": "trainB"}, "test": {"summer": "testA", "winter": "testB"}}
+    config = ImageFolderConfig(path="yosemite", resolution=16, split_folders=mapping)
+    train = ImageFolderDataset(config, tmp_path, "train")
+    assert len(train) == 5 and train.labels.tolist() == [0, 0, 0, 1, 1] and train.info.class_names == ["summer",
+                                                                                                       "winter"]
+    assert len(ImageFolderDataset(config, tmp_path, "test")) == 2
+    with pytest.raises(DataError, match="the same class names"):
+        ImageFolderDataset(ImageFolderConfig(path="yosemite", split_folders={"train": mapping["train"]}), tmp_path,
+                           "train")
+    missing = {"train": {"summer": "trainA", "winter": "nowhere"}, "test": mapping["test"]}
+    with pytest.raises(DataError, match="data.split_folders.train.winter: no images"):
+        ImageFolderDataset(ImageFolderConfig(path="yosemite", split_folders=missing), tmp_path, "train")

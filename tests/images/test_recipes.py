@@ -11,7 +11,7 @@ SMALL_MODEL = {"dcgan": ["model.ngf=8", "model.ndf=8"], "template": [],
                "stylegan2": ["model.channel_base=64", "model.channel_max=8", "model.w_dim=8", "model.latent_dim=8"],
                "mlp": ["model.generator_widths=[16, 32]", "model.discriminator_widths=[32]"]}
 SMALL_DATA = {"digits": ["data.train_size=64", "data.test_size=16"], "fashion_mnist": ["data.limit=64"],
-              "mnist": ["data.limit=64"]}
+              "mnist": ["data.limit=64"], "image_folder": ["data.resolution=16"]}
 
 
 @pytest.mark.parametrize("path", IMAGE_RECIPES, ids=lambda p: p.stem)
