@@ -41,6 +41,7 @@ class GameConfig:
     spectral_norm: bool = False  # spectral normalisation on every D layer (Miyato et al. 2018)
     gp_weight: float = 0.0  # WGAN-GP lambda (10 in Gulrajani et al. 2017); needs a per-example D
     r1_gamma: float = 0.0  # R1 penalty weight gamma (Mescheder et al. 2018)
+    drift: float = 0.0  # + drift * E[D(x)^2]: keeps a critic's outputs near 0 (PGGAN: 0.001)
     d_steps: int = 1  # discriminator updates per generator update
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -70,6 +71,10 @@ class AdversarialGame(GANModel, ClassConditional):
     @abstractmethod
     def build_networks(self, info: DataInfo, num_classes: int) -> tuple[nn.Module, nn.Module]:
         """(generator, discriminator) for examples of `info.shape`; `num_classes` > 0 makes both conditional."""
+
+    def real_view(self, real: Tensor) -> Tensor:
+        """Real examples as the players train on them (PGGAN pools them to the level it has grown to)."""
+        return real
 
     def fake(self, z: Tensor, labels: Tensor | None) -> Tensor:
         """The generated batch the players train on (StyleGAN2 mixes styles here); sampling uses `sample`."""
@@ -136,7 +141,7 @@ class AdversarialGame(GANModel, ClassConditional):
         raise KeyError(f"{type(self).__name__} has no phase '{phase}'")
 
     def _discriminator_loss(self, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
-        real = batch[self.data_key]  # (B, ...) in [-1, 1]
+        real = self.real_view(batch[self.data_key])  # (B, ...) in [-1, 1]
         labels = batch.get("label") if self.num_classes else None  # fakes get the real batch's labels
         z, _ = self._noise(real.shape[0])
         fake = self.fake(z, labels)  # G is frozen in this phase: no graph is built through it
@@ -149,6 +154,8 @@ class AdversarialGame(GANModel, ClassConditional):
         self.augmenter.observe(d_real)
         if self.augmenter.adaptive:
             scalars["ada_p"] = self.augmenter.p.detach().clone()
+        if self.config.drift > 0:
+            loss = loss + self.config.drift * d_real.float().square().mean()
         if self.config.gp_weight > 0:
             gp = gradient_penalty(lambda x: self.judge(x, labels), real, fake)
             loss = loss + self.config.gp_weight * gp
@@ -165,7 +172,7 @@ class AdversarialGame(GANModel, ClassConditional):
         if "label" in batch and self.num_classes:
             labels = batch["label"]
         d_fake = self.judge(self.fake(z, labels), labels)
-        d_real = self.judge(batch[self.data_key], labels) if self.data_key in batch else None
+        d_real = self.judge(self.real_view(batch[self.data_key]), labels) if self.data_key in batch else None
         return self.adversarial.generator(d_fake, d_real), {}
 
     @torch.no_grad()

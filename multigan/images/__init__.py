@@ -12,6 +12,7 @@ from multigan.images import (  # noqa: F401
     mlp,
     modality,
     paired,
+    pggan,
     pix2pix,
     stylegan2,
     template,

@@ -1,14 +1,16 @@
 """Every image recipe (the DCGAN family: vanilla, LSGAN, SNGAN, WGAN-GP, DiffAugment, ADA; the MLP vanilla GAN;
-StyleGAN2) trains for two steps on a sliver of its real data with its own loss and regularisers, and leaves a sample
+StyleGAN2, PGGAN) trains for two steps on a sliver of its real data with its own loss and regularisers, and leaves a sample
 grid."""
 import pytest
 
 from multigan import api
 from multigan.recipe import list_recipes, load_recipe
 
-IMAGE_RECIPES = [p for p in list_recipes() if load_recipe(p).model_name in ("dcgan", "mlp", "template", "stylegan2")]
+IMAGE_RECIPES = [p for p in list_recipes() if load_recipe(p).model_name in ("dcgan", "mlp", "template", "stylegan2", "pggan")]
 SMALL_MODEL = {"dcgan": ["model.ngf=8", "model.ndf=8"], "template": [],
                "stylegan2": ["model.channel_base=64", "model.channel_max=8", "model.w_dim=8", "model.latent_dim=8"],
+               "pggan": ["model.channel_base=64", "model.channel_max=8", "model.latent_dim=8",
+                         "model.images_per_phase=16"],  # grows one level a step
                "mlp": ["model.generator_widths=[16, 32]", "model.discriminator_widths=[32]"]}
 SMALL_DATA = {"digits": ["data.train_size=64", "data.test_size=16"], "fashion_mnist": ["data.limit=64"],
               "mnist": ["data.limit=64"], "image_folder": ["data.resolution=16"]}
