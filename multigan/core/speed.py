@@ -2,6 +2,7 @@
 cuDNN's autotuner, and the CPU's intra-op thread count."""
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform
@@ -16,7 +17,36 @@ from torch import nn
 from multigan.core.distributed import LaunchError
 
 log = logging.getLogger("multigan")
-AMP_MODES = ("none", "bf16", "fp16")
+AMP_MODES = ("none", "bf16", "fp16", "auto")
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # the CPU instructions that compute bf16 products natively
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The instruction-set flags the kernel reports for this CPU (Linux's /proc/cpuinfo; empty elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    line = next((row for row in text.splitlines() if row.startswith("flags")), "")
+    return frozenset(line.partition(":")[2].split())
+
+
+def native_bf16(device: torch.device, flags: frozenset[str] | None = None) -> bool:
+    """Whether `device` multiplies bf16 natively: a CUDA GPU with bf16 units (Ampere and later), or a CPU with
+    AVX-512-BF16 or AMX. Elsewhere bf16 autocast is emulated, and slower than fp32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        return bool(set(BF16_CPU_FLAGS) & (cpu_flags() if flags is None else flags))
+    return False
+
+
+def resolve_amp(amp: str, device: torch.device, flags: frozenset[str] | None = None) -> str:
+    """train.amp with `auto` decided: bf16 where the device computes it natively, none elsewhere."""
+    if amp != "auto":
+        return amp
+    return "bf16" if native_bf16(device, flags) else "none"
 
 
 def check_amp(amp: str, device: torch.device) -> None:

@@ -21,7 +21,7 @@ class TrainConfig:
     data_fraction: float = 1.0  # train on this class-balanced share of the train split (data-efficiency studies);
     #                             evaluation still uses the whole splits
     device: str = "auto"  # auto | cpu | cuda | cuda:N
-    amp: str = "none"  # none | bf16 (autocast) | fp16 (autocast + loss scaling, CUDA only)
+    amp: str = "none"  # none | bf16 (autocast) | fp16 (autocast + loss scaling, CUDA only) | auto (bf16 where native)
     channels_last: bool = False  # NHWC memory layout for 4-D inputs and conv weights (faster convs on GPU)
     compile: bool = False  # torch.compile every network
     cudnn_benchmark: bool = True  # CUDA: time each convolution shape's algorithms once, keep the fastest

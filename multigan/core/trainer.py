@@ -30,7 +30,7 @@ from multigan.core.ema import EMA
 from multigan.core.files import write_json_atomic
 from multigan.core.logging import DeviceScalars, NonFiniteLossError, RunLogger
 from multigan.core.phases import GANModel, Phase, PreviewingDataset
-from multigan.core.speed import autocast, check_amp, compile_networks, configure_cudnn, fuse_optimizers
+from multigan.core.speed import autocast, check_amp, compile_networks, configure_cudnn, fuse_optimizers, resolve_amp
 from multigan.core.train_config import StageConfig, TrainConfig
 from multigan.core.update import Updater
 
@@ -60,6 +60,7 @@ class Trainer:
         self.evaluating = evaluator is not None  # every rank holds one (metrics/evaluate.py: rank 0 scores)
         self.device = model.device
         check_amp(config.amp, self.device)
+        self.amp = resolve_amp(config.amp, self.device)  # auto: bf16 where the device computes it natively
         configure_cudnn(self.device, config.cudnn_benchmark)
         self.main = is_main_process()  # rank 0: the one process that writes files
         model.batch_size = config.batch_size // world_size()  # phases without data generate this rank's share
@@ -68,7 +69,7 @@ class Trainer:
         optimizers = model.optimizers()
         self.optimizers = fuse_optimizers(optimizers) if config.fused_adam else optimizers
         self.schedulers = model.lr_schedulers(self.optimizers, sum(s.steps for s in self.stages))
-        self.updater = Updater(self.networks, self.optimizers, config.amp, config.grad_clip, self.device)
+        self.updater = Updater(self.networks, self.optimizers, self.amp, config.grad_clip, self.device)
         self.ema = EMA(self.networks[model.ema_network], config.ema) if config.ema and model.ema_network else None
         self.stage_index = self.stage_step = self.global_step = 0
         self.best_value: float | None = None
@@ -142,7 +143,7 @@ class Trainer:
         self._set_trainable(phase.trains)
         self.optimizers[phase.optimizer].zero_grad(set_to_none=True)
         batch = self._prepare(self.loader.next_batch()) if phase.uses_data else {}
-        with autocast(self.device, self.config.amp):
+        with autocast(self.device, self.amp):
             loss, scalars = self.model.loss(phase.name, batch)
         scalars = {**scalars, **self.updater.step(phase, loss)}
         self.model.after_phase(phase.name)
@@ -218,8 +219,7 @@ class Trainer:
         return {k: v.cpu() for k, v in samples.items()}
 
     def _preview_inputs(self) -> dict[str, Tensor] | None:
-        """Fixed real inputs for models that translate rather than sample from noise: the dataset's
-        `preview_batch(n)` when it has one (paired/unpaired images), else None."""
+        """Fixed real inputs (a PreviewingDataset's, for translation models), else None: noise is the input."""
         dataset = self.loader.dataset
         if not isinstance(dataset, PreviewingDataset):
             return None

@@ -138,3 +138,15 @@ def test_fp16_loss_scaling_takes_the_unscaled_step(grad_clip):
     for a, b in zip(nets[0].parameters(), nets[1].parameters()):
         assert torch.equal(a, b)
     assert updaters[1].state_dict()["g"]["scale"] == 2.0**16
+
+
+def test_auto_precision_is_bf16_only_where_the_device_computes_it_natively(monkeypatch):
+    cpu = torch.device("cpu")
+    assert speed.resolve_amp("auto", cpu, flags=frozenset({"avx512f", "avx512_bf16"})) == "bf16"
+    assert speed.resolve_amp("auto", cpu, flags=frozenset({"amx_bf16", "amx_tile"})) == "bf16"
+    assert speed.resolve_amp("auto", cpu, flags=frozenset({"avx512f", "avx2"})) == "none"  # emulated: slower
+    assert speed.resolve_amp("fp16", cpu, flags=frozenset()) == "fp16"  # an explicit choice stays as it is
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: not including_emulation)
+    assert speed.resolve_amp("auto", torch.device("cuda")) == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: False)
+    assert speed.resolve_amp("auto", torch.device("cuda")) == "none"

@@ -1,0 +1,224 @@
+"""Images/s of a StyleGAN2 training step three ways, at identical settings, on the same device, in one run:
+
+  ours      multigan's trainer on our model (images/stylegan2.py): phases D, D_reg, G, G_reg, fused Adam
+  plain     our networks (stylegan2_nets.py) in a hand-written loop: the same phases and lazy intervals, plain
+            Adam / zero_grad / backward / step, the losses written out; ours / plain is the trainer's cost (goal >= 0.95)
+  official  NVlabs/stylegan2-ada-pytorch's networks (training/networks.py) and loss (training/loss.py,
+            StyleGAN2Loss) in a minimal loop with its training_loop.py's phase logic: Gmain, Greg every pl_interval,
+            Dmain, Dreg every r1_interval, each regulariser's gain its interval, Adam's lr and betas rescaled by
+            interval / (interval + 1), grads through nan_to_num before each step (goal: ours >= 1.2x its images/s)
+
+    python benchmarks/stylegan2_vs_official.py --official /tmp/stylegan2-ada-pytorch
+    python benchmarks/stylegan2_vs_official.py --official DIR --resolution 64 --batch-size 32 --mapping-layers 2
+
+stylegan2-ada-pytorch is not bundled: pass a checkout (`git archive` of a mirror into a folder outside this repo);
+its dnnlib and torch_utils are imported from it. Without --official, ours and plain are timed alone. Its CUDA
+plugins are never built: bias_act and upfirdn2d are told their plugin is absent (their `_init` returns False, what it
+returns when a build fails), so they take their pure-PyTorch reference paths on any device, and conv2d_gradfix /
+grid_sample_gradfix stay disabled (`enabled = False`; its training_loop.py is what turns them on). Their
+networks run in fp32 (num_fp16_res 0, conv_clamp None) and without augmentation, as ours do here.
+
+Widths: both take min(channel_base // resolution, channel_max) feature maps at each resolution (ours:
+stylegan2_nets.channels_at; theirs: the channels_dict of SynthesisNetwork and Discriminator), so the same two
+numbers give the same networks; the script prints both sides' widths and parameter counts. Data: random uint8 images
+(benchmarks/train_throughput.random_images), scaled to [-1, 1] by each loop. Timing: harness.interleaved_seconds
+(each loop's block of --steps steps in turn, --blocks times, the median block); keep --steps a multiple of
+--r1-interval so every block holds the same number of regularisation updates.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import TrainerLoop, device_name, interleaved_seconds  # noqa: E402
+from train_throughput import random_images  # noqa: E402
+
+from multigan.images.datasets import InMemoryImages  # noqa: E402
+from multigan.images.stylegan2 import StyleGAN2, StyleGAN2Config  # noqa: E402
+from multigan.images.stylegan2_nets import block_resolutions, channels_at  # noqa: E402
+
+
+def lazy_adam(params, lr: float, betas: tuple[float, float], interval: int) -> torch.optim.Adam:
+    """Adam for a network whose regulariser runs every `interval` steps: lr and betas rescaled by c = I / (I + 1)
+    (StyleGAN2 Sec. 4; both codebases); interval 1: no regulariser, no rescaling."""
+    c = interval / (interval + 1) if interval > 1 else 1.0
+    return torch.optim.Adam(params, lr=lr * c, betas=(betas[0] ** c, betas[1] ** c), eps=1e-8)
+
+
+class RealBatches:
+    """Shuffled batches of the uint8 images as float in [-1, 1] (B, C, H, W), for the two hand-written loops."""
+
+    def __init__(self, data: InMemoryImages, batch: int, device: torch.device):
+        self.images, self.batch, self.device = data.images, batch, device
+        self.order, self.pos = torch.randperm(len(self.images)), 0
+
+    def next(self) -> torch.Tensor:
+        if self.pos + self.batch > len(self.order):
+            self.order, self.pos = torch.randperm(len(self.images)), 0
+        index = self.order[self.pos:self.pos + self.batch]
+        self.pos += self.batch
+        return self.images[index].to(self.device).float().div_(127.5).sub_(1.0)
+
+
+class EMA:
+    """G's running average: p_ema <- lerp(p, p_ema, decay), buffers copied (what both codebases do per step)."""
+
+    def __init__(self, generator: nn.Module, decay: float):
+        self.copy, self.generator, self.decay = copy.deepcopy(generator).requires_grad_(False), generator, decay
+
+    @torch.no_grad()
+    def update(self) -> None:
+        for shadow, param in zip(self.copy.parameters(), self.generator.parameters()):
+            shadow.copy_(param.lerp(shadow, self.decay))
+        for shadow, buffer in zip(self.copy.buffers(), self.generator.buffers()):
+            shadow.copy_(buffer)
+
+
+class PlainStyleGAN2:
+    """Our networks, the loop one writes by hand. Per step: D (G under no_grad), R1 every r1_interval steps on a
+    fresh real batch, G with style mixing (D frozen), path length every pl_interval steps on batch / shrink."""
+
+    def __init__(self, model: StyleGAN2, data: InMemoryImages, batch: int, device: torch.device, ema: float):
+        self.c, self.batch, self.device = model.config, batch, device
+        self.G, self.D = copy.deepcopy(model.generator), copy.deepcopy(model.discriminator)
+        c = self.c
+        self.opt_g = lazy_adam(self.G.parameters(), c.lr_g, c.betas, c.pl_interval if c.pl_weight else 1)
+        self.opt_d = lazy_adam(self.D.parameters(), c.lr_d, c.betas, c.r1_interval if c.r1_gamma else 1)
+        self.reals, self.pl_mean, self.index = RealBatches(data, batch, device), torch.zeros((), device=device), 0
+        self.ema = EMA(self.G, ema) if ema else None
+
+    def mixed_ws(self, n: int) -> torch.Tensor:
+        """(n, num_ws, W): one w per sample; with probability style_mixing a second w from a random layer on."""
+        ws = self.G.ws(torch.randn(n, self.c.latent_dim, device=self.device), None, track=True)
+        num_ws = ws.shape[1]
+        if torch.rand(()) < self.c.style_mixing:
+            cutoff = int(torch.randint(1, num_ws, ()))
+            other = self.G.ws(torch.randn(n, self.c.latent_dim, device=self.device), None)
+            ws = torch.cat([ws[:, :cutoff], other[:, cutoff:]], dim=1)
+        return ws
+
+    def update(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    def steps(self, n: int) -> None:
+        c = self.c
+        for _ in range(n):
+            # D: minimise softplus(D(G(z))) + softplus(-D(x))
+            with torch.no_grad():
+                fake = self.G.synthesis(self.mixed_ws(self.batch))
+            self.update(self.opt_d, F.softplus(self.D(fake)).mean() + F.softplus(-self.D(self.reals.next())).mean())
+            if c.r1_gamma and self.index % c.r1_interval == 0:  # R1: gamma / 2 |grad_x D(x)|^2, x interval
+                real = self.reals.next().requires_grad_(True)
+                (grad,) = torch.autograd.grad(self.D(real).sum(), real, create_graph=True)  # (B, C, H, W)
+                self.update(self.opt_d, 0.5 * c.r1_gamma * grad.square().sum(dim=(1, 2, 3)).mean() * c.r1_interval)
+            self.D.requires_grad_(False)
+            # G: minimise softplus(-D(G(z)))
+            self.update(self.opt_g, F.softplus(-self.D(self.G.synthesis(self.mixed_ws(self.batch)))).mean())
+            if c.pl_weight and self.index % c.pl_interval == 0:
+                self.update(self.opt_g, self.path_length_loss())
+            self.D.requires_grad_(True)
+            if self.ema is not None:
+                self.ema.update()
+            self.index += 1
+
+    def path_length_loss(self) -> torch.Tensor:
+        """(|J_w^T y| - a)^2 x weight x interval, y ~ N(0, I) / sqrt(HW), a the running mean of the lengths."""
+        c = self.c
+        ws = self.mixed_ws(max(1, self.batch // c.pl_batch_shrink))
+        images = self.G.synthesis(ws)  # (n, C, H, W)
+        noise = torch.randn_like(images) / math.sqrt(images.shape[2] * images.shape[3])
+        (grad,) = torch.autograd.grad((images * noise).sum(), ws, create_graph=True)  # (n, num_ws, W)
+        lengths = grad.square().sum(dim=2).mean(dim=1).sqrt()  # (n,)
+        self.pl_mean.copy_(self.pl_mean.lerp(lengths.detach().mean(), c.pl_decay))
+        return (lengths - self.pl_mean).square().mean() * c.pl_weight * c.pl_interval
+
+
+@dataclass
+class Official:
+    """What the benchmark uses from a stylegan2-ada-pytorch checkout."""
+
+    Generator: type
+    Discriminator: type
+    StyleGAN2Loss: type
+    misc: ModuleType
+    ops: dict[str, ModuleType]  # bias_act, upfirdn2d: their reference-path functions are counted in check_reference
+
+
+def import_official(directory: Path | None) -> Official | str:
+    """The checkout's modules, its CUDA plugins switched off; or why they cannot be used (one line)."""
+    if directory is None:
+        return "no --official checkout given"
+    if not (directory / "training" / "networks.py").is_file() or not (directory / "torch_utils").is_dir():
+        return f"--official {directory}: not a stylegan2-ada-pytorch checkout (training/networks.py, torch_utils/)"
+    sys.path.insert(0, str(directory.resolve()))
+    from torch_utils import misc
+    from torch_utils.ops import bias_act, conv2d_gradfix, grid_sample_gradfix, upfirdn2d
+    from training.loss import StyleGAN2Loss
+    from training.networks import Discriminator, Generator
+
+    for module in (bias_act, upfirdn2d):
+        module._init = lambda: False  # "no plugin": the reference path, no custom_ops.get_plugin, no compiler
+    conv2d_gradfix.enabled = grid_sample_gradfix.enabled = False  # their defaults; training_loop.py sets True
+    return Official(Generator, Discriminator, StyleGAN2Loss, misc, {"bias_act": bias_act, "upfirdn2d": upfirdn2d})
+
+
+class OfficialStyleGAN2:
+    """Their networks and loss; per step, training_loop.py's phase logic with one round per phase (batch_gpu =
+    batch), no augmentation, G_ema when --ema is set (their loop always keeps one; ours only when asked)."""
+
+    def __init__(self, lib: Official, c: StyleGAN2Config, shape: tuple[int, int, int], data: InMemoryImages,
+                 batch: int, device: torch.device, ema: float):
+        channels, resolution, _ = shape
+        synthesis = {"channel_base": c.channel_base, "channel_max": c.channel_max, "num_fp16_res": 0, "conv_clamp": None}
+        self.G = lib.Generator(c.latent_dim, 0, c.w_dim, resolution, channels, mapping_kwargs={
+            "num_layers": c.mapping_layers}, synthesis_kwargs=synthesis).train().requires_grad_(False).to(device)
+        self.D = lib.Discriminator(0, resolution, channels, channel_base=c.channel_base, channel_max=c.channel_max,
+                                   num_fp16_res=0, conv_clamp=None, epilogue_kwargs={"mbstd_group_size": c.mbstd_group}
+                                   ).train().requires_grad_(False).to(device)
+        self.loss = lib.StyleGAN2Loss(device, G_mapping=self.G.mapping, G_synthesis=self.G.synthesis, D=self.D,
+                                      style_mixing_prob=c.style_mixing, r1_gamma=c.r1_gamma,
+                                      pl_batch_shrink=c.pl_batch_shrink, pl_decay=c.pl_decay, pl_weight=c.pl_weight)
+        self.phases = []  # (name, network, optimiser, interval): lazy regularisation splits main and reg phases
+        for player, net, lr, interval in (("G", self.G, c.lr_g, c.pl_interval if c.pl_weight else 0),
+                                          ("D", self.D, c.lr_d, c.r1_interval if c.r1_gamma else 0)):
+            adam = lazy_adam(net.parameters(), lr, c.betas, interval or 1)
+            kinds = [("main", 1), ("reg", interval)] if interval else [("both", 1)]
+            self.phases += [(player + kind, net, adam, every) for kind, every in kinds]
+        self.misc, self.batch, self.device = lib.misc, batch, device
+        self.reals, self.no_labels = RealBatches(data, batch, device), torch.zeros(batch, 0, device=device)
+        self.ema, self.index = EMA(self.G, ema) if ema else None, 0
+
+    def steps(self, n: int) -> None:
+        for _ in range(n):
+            real = self.reals.next()
+            latents = torch.randn(len(self.phases) * self.batch, self.G.z_dim, device=self.device).split(self.batch)
+            for (name, net, adam, every), z in zip(self.phases, latents):
+                if self.index % every:
+                    continue
+                adam.zero_grad(set_to_none=True)
+                net.requires_grad_(True)
+                self.loss.accumulate_gradients(phase=name, real_img=real, real_c=self.no_labels, gen_z=z,
+                                               gen_c=self.no_labels, sync=True, gain=every)
+                net.requires_grad_(False)
+                for param in net.parameters():
+                    if param.grad is not None:
+                        self.misc.nan_to_num(param.grad, nan=0, posinf=1e5, neginf=-1e5, out=param.grad)
+                adam.step()
+            if self.ema is not None:
+                self.ema.update()
+            self.index += 1
+
+    def widths(self, resolution: int) -> list[int]:
+        return [getattr(self.G.synthesis, f"b{r}").conv1.weight.shape[0] for r in [4, *block_resolutions(resolution)]]
