@@ -163,15 +163,20 @@ def import_official(directory: Path | None) -> Official | str:
     if not (directory / "training" / "networks.py").is_file() or not (directory / "torch_utils").is_dir():
         return f"--official {directory}: not a stylegan2-ada-pytorch checkout (training/networks.py, torch_utils/)"
     sys.path.insert(0, str(directory.resolve()))
-    from torch_utils import misc
+    from torch_utils import custom_ops, misc
     from torch_utils.ops import bias_act, conv2d_gradfix, grid_sample_gradfix, upfirdn2d
     from training.loss import StyleGAN2Loss
     from training.networks import Discriminator, Generator
 
     for module in (bias_act, upfirdn2d):
         module._init = lambda: False  # "no plugin": the reference path, no custom_ops.get_plugin, no compiler
+    custom_ops.get_plugin = _refuse_plugin_build  # and should anything else ask for one, it fails loudly
     conv2d_gradfix.enabled = grid_sample_gradfix.enabled = False  # their defaults; training_loop.py sets True
     return Official(Generator, Discriminator, StyleGAN2Loss, misc, {"bias_act": bias_act, "upfirdn2d": upfirdn2d})
+
+
+def _refuse_plugin_build(module_name: str, **_) -> None:
+    raise RuntimeError(f"benchmark: stylegan2-ada-pytorch's CUDA plugin {module_name} was asked for; it is off here")
 
 
 class OfficialStyleGAN2:
@@ -222,3 +227,112 @@ class OfficialStyleGAN2:
 
     def widths(self, resolution: int) -> list[int]:
         return [getattr(self.G.synthesis, f"b{r}").conv1.weight.shape[0] for r in [4, *block_resolutions(resolution)]]
+
+
+def reference_calls(loop: OfficialStyleGAN2, lib: Official) -> dict[str, int]:
+    """Calls of their pure-PyTorch bias_act / upfirdn2d per step (one step counted): proof that the reference path
+    runs (their CUDA path would call neither)."""
+    counts, originals = {}, {}
+    for name, module in lib.ops.items():
+        original = originals[name] = getattr(module, f"_{name}_ref")
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            counts[_name] = counts.get(_name, 0) + 1
+            return _original(*args, **kwargs)
+        setattr(module, f"_{name}_ref", counted)
+    try:
+        loop.steps(1)
+    finally:
+        for name, module in lib.ops.items():
+            setattr(module, f"_{name}_ref", originals[name])
+    return counts
+
+
+def parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
+
+
+def our_config(args: argparse.Namespace) -> StyleGAN2Config:
+    return StyleGAN2Config(latent_dim=args.latent_dim, w_dim=args.w_dim, mapping_layers=args.mapping_layers,
+                           channel_base=args.channel_base, channel_max=args.channel_max, mbstd_group=args.mbstd_group,
+                           style_mixing=args.style_mixing, r1_gamma=args.r1_gamma, r1_interval=args.r1_interval,
+                           pl_weight=args.pl_weight, pl_interval=args.pl_interval)
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--official", type=Path, help="a stylegan2-ada-pytorch checkout (left out: not timed)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="intra-op threads (0: torch's default)")
+    parser.add_argument("--resolution", type=int, default=32)
+    parser.add_argument("--channels", type=int, default=3, help="image channels (1: grey)")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--channel-base", type=int, default=4096, help="maps at r px: min(base // r, max)")
+    parser.add_argument("--channel-max", type=int, default=128)
+    parser.add_argument("--latent-dim", type=int, default=128)
+    parser.add_argument("--w-dim", type=int, default=128)
+    parser.add_argument("--mapping-layers", type=int, default=8)
+    parser.add_argument("--mbstd-group", type=int, default=4)
+    parser.add_argument("--style-mixing", type=float, default=0.9)
+    parser.add_argument("--r1-gamma", type=float, default=0.01, help="0: no R1 phase")
+    parser.add_argument("--r1-interval", type=int, default=16)
+    parser.add_argument("--pl-weight", type=float, default=2.0, help="0: no path-length phase")
+    parser.add_argument("--pl-interval", type=int, default=4)
+    parser.add_argument("--ema", type=float, default=0.0, help="G EMA decay in all three loops (0: none)")
+    parser.add_argument("--steps", type=int, default=16, help="steps per timed block")
+    parser.add_argument("--blocks", type=int, default=3, help="timed blocks per loop (interleaved)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps per loop first")
+    return parser.parse_args()
+
+
+def describe(args: argparse.Namespace, model: StyleGAN2, official: OfficialStyleGAN2 | None) -> None:
+    c, res = model.config, args.resolution
+    print(f"device: {device_name(torch.device(args.device))}; torch {torch.__version__}; StyleGAN2 {res} px x "
+          f"{args.channels}, batch {args.batch_size}, z {c.latent_dim}, w {c.w_dim}, mapping {c.mapping_layers}, "
+          f"channel_base {c.channel_base}, channel_max {c.channel_max}, mbstd group {c.mbstd_group}")
+    print(f"  style mixing {c.style_mixing}; R1 gamma {c.r1_gamma} every {c.r1_interval}; path length weight "
+          f"{c.pl_weight} every {c.pl_interval} on batch / {c.pl_batch_shrink}; Adam lr {c.lr_g}/{c.lr_d} betas "
+          f"{c.betas} (lazily rescaled); fp32; EMA {args.ema or 'off'}")
+    ours = [channels_at(r, c.channel_base, c.channel_max) for r in [4, *block_resolutions(res)]]
+    print(f"  widths 4..{res} px: ours {ours}" + (f", theirs {official.widths(res)}" if official else ""))
+    line = f"  parameters: ours G {parameters(model.generator):,} D {parameters(model.discriminator):,}"
+    if official:
+        g, d = parameters(official.G), parameters(official.D)
+        line += (f"; theirs G {g:,} D {d:,} (G {parameters(model.generator) / g - 1:+.1%}, "
+                 f"D {parameters(model.discriminator) / d - 1:+.1%})")
+    print(line)
+
+
+def main() -> None:
+    args = arguments()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    data = random_images(max(1024, 4 * args.batch_size), args.channels, args.resolution)
+    model = StyleGAN2(our_config(args), data.info).to(device)
+    loops = {"ours": TrainerLoop(copy.deepcopy(model), data, args.batch_size, device, ema=args.ema),
+             "plain": PlainStyleGAN2(model, data, args.batch_size, device, args.ema)}
+    lib, official = import_official(args.official), None
+    if isinstance(lib, Official):
+        official = loops["official"] = OfficialStyleGAN2(lib, model.config, data.info.shape, data, args.batch_size,
+                                                         device, args.ema)
+    describe(args, model, official)
+    if official is None:
+        print(f"  official: skipped ({lib}); pass --official DIR, a stylegan2-ada-pytorch checkout")
+    else:
+        calls = ", ".join(f"{name}_ref x {n}" for name, n in sorted(reference_calls(official, lib).items()))
+        print(f"  official ops: the pure-PyTorch reference path ({calls or 'no calls?'} in one step)")
+    seconds = interleaved_seconds(loops, args.steps, args.blocks, args.warmup, device)
+    print(f"median of {args.blocks} interleaved blocks x {args.steps} steps after {args.warmup} warm-up "
+          f"(a step: D, G; R1 every {args.r1_interval}, path length every {args.pl_interval})")
+    for name, value in seconds.items():
+        print(f"  {name:<9} {args.batch_size / value:9.1f} images/s  {value * 1e3:9.1f} ms/step")
+    if "plain" in seconds and "ours" in seconds:
+        print(f"ours / plain    = {seconds['plain'] / seconds['ours']:.3f}  (goal >= 0.95)")
+    if "official" in seconds and "ours" in seconds:
+        print(f"ours / official = {seconds['official'] / seconds['ours']:.3f}  (goal >= 1.2)")
+
+
+if __name__ == "__main__":
+    main()

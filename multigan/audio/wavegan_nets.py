@@ -69,7 +69,7 @@ class PhaseShuffle(nn.Module):
 def tf_init(module: nn.Module) -> None:
     """Glorot-uniform weights and zero biases: TensorFlow's defaults, which the paper's models were trained with."""
     for m in module.modules():
-        if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d, nn.Linear)):
+        if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)

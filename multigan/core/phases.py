@@ -190,6 +190,15 @@ class TokenScorer(ABC):
         """Mean per-token -log p_model of `tokens` (N, L)."""
 
 
+class FitsData(ABC):
+    """A model that keeps statistics of its training data (as buffers, so checkpoints carry them): a new run calls
+    `fit_data` once, with the train split, before the first step (SpecGAN's per-frequency normalisation)."""
+
+    @abstractmethod
+    def fit_data(self, dataset: Dataset) -> None:
+        """Compute the statistics from `dataset` (the train split)."""
+
+
 @runtime_checkable
 class Dataset(Protocol):
     """What every registered dataset offers; built as `Dataset(config, root, split)`."""
