@@ -23,7 +23,7 @@ from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureSession, dataset_fingerprint, feature_session
 from multigan.metrics.frechet import MetricError
-from multigan.metrics.image_metrics import frechet_score
+from multigan.metrics.feature_metrics import frechet_score
 from multigan.metrics.memorisation import (
     NEAR_JACCARD,
     TrainingSequences,

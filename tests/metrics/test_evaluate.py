@@ -8,7 +8,7 @@ from multigan.metrics.config import EvalConfig
 from multigan.core.sampling import generate, generate_shard
 from multigan.metrics.evaluate import Evaluator
 from multigan.metrics.features import feature_session
-from multigan.metrics.image_metrics import frechet_score
+from multigan.metrics.feature_metrics import frechet_score
 
 
 class NoiseImages:

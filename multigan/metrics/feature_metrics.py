@@ -1,5 +1,5 @@
 """Registered feature metrics: FID, KID, IS, PRDC and class coverage, each a thin `Metric` over a pure function.
-They score any modality whose plug-in registers a feature input (images here; audio adds FAD on the same base).
+They score any modality whose plug-in registers a feature input: images and audio (audio/metrics.py adds FAD).
 
 All of them score features from the run's shared `FeatureSession` (`eval.features`: the offline domain
 classifier by default, or a reference network with user-supplied weights), so the generated samples pass through
@@ -58,9 +58,6 @@ class FeatureMetric(Metric):
             key: MetricValue(values[key], higher_is_better, {**protocol, "real_vs_real": floor.get(key)})
             for key, higher_is_better in self.results.items()
         }
-
-
-ImageFeatureMetric = FeatureMetric  # the name it had when only images had features
 
 
 def frechet_score(generated: FeatureSet, reference: FeatureSet) -> float:
