@@ -25,7 +25,8 @@ from torchmetrics.functional.image import peak_signal_noise_ratio, structural_si
 from multigan.core.phases import Batch, GANModel
 from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.classifier import ClassifierConfig, ClassifierExtractor
-from multigan.metrics.features import FeatureSession, FeatureSet, quantize_to_unit
+from multigan.images.features import quantize_to_unit
+from multigan.metrics.features import FeatureSession, FeatureSet
 from multigan.metrics.frechet import MetricError, check_enough_samples, frechet_distance
 from multigan.metrics.kid import KIDSettings, kernel_inception_distance
 from multigan.registry import FEATURES, METRICS

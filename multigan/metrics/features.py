@@ -30,12 +30,6 @@ from multigan.metrics.stats_cache import StatsCache, canonical_key
 from multigan.registry import FEATURE_INPUTS
 
 
-def quantize_to_unit(images: Tensor) -> Tensor:
-    """[-1, 1] floats -> [0, 1] on the 8-bit grid, as if saved to PNG and read back: generated and real images
-    are scored on the same footing (and as pytorch-fid scores image files)."""
-    return torch.round((images.float().clamp(-1, 1) + 1) * 127.5) / 255.0
-
-
 @dataclass(frozen=True)
 class FeatureInput:
     """How samples of one modality reach a feature extractor; registered in FEATURE_INPUTS under the modality."""
@@ -54,17 +48,12 @@ class FeatureInput:
         return self.layout.count(",") + 1
 
 
-IMAGE_INPUT = FEATURE_INPUTS.register("image")(FeatureInput(
-    "image", "images", "(B, C, H, W)", quantize_to_unit, lambda shape: {"data_resolution": list(shape[1:]), "quantized": "8-bit"}
-))
-
-
 class FeatureExtractor(ABC):
     """Registered in FEATURES; built with `from_context(config, context)`."""
 
     name: ClassVar[str]
     version: ClassVar[str]  # bump whenever outputs change for the same inputs: invalidates cached statistics
-    input: FeatureInput = IMAGE_INPUT  # the modality it scores
+    input: FeatureInput  # the modality it scores (a class attribute; `any_modality` extractors set it when built)
     any_modality: ClassVar[bool] = False  # True: `from_context` sets `input` from the data (the domain classifier)
     feature_dim: int
     num_classes: int
@@ -145,7 +134,7 @@ def subset_indices(size: int, n: int, seed: int) -> Tensor:
     return order[:n].sort().values
 
 
-def dataset_batches(dataset: Dataset, index: Tensor, batch_size: int, key: str = "image") -> Iterator[Tensor]:
+def dataset_batches(dataset: Dataset, index: Tensor, batch_size: int, key: str) -> Iterator[Tensor]:
     for chunk in index.split(batch_size):
         yield dataset.gather(chunk)[key]
 
