@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from multigan.core.phases import Batch, GANModel
 from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.config import EvalConfig
-from multigan.metrics.features import FeatureSet, feature_session
+from multigan.metrics.features import FeatureSession, FeatureSet, feature_session
 from multigan.metrics.frechet import MetricError, check_enough_samples, frechet_distance
 from multigan.metrics.inception_score import class_coverage, inception_score
 from multigan.metrics.kid import KIDSettings, kernel_inception_distance
@@ -37,6 +37,9 @@ class FeatureMetric(Metric):
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
         self.session = feature_session(config, context, self.extractor or config.features)
+
+    def feature_sessions(self) -> tuple[FeatureSession, ...]:
+        return (self.session,)
 
     @abstractmethod
     def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]: ...
