@@ -34,15 +34,19 @@ from multigan.metrics.memorisation import (
 from multigan.registry import FEATURE_INPUTS, METRICS, MODALITIES
 
 
-def agnostic_extractor(modality: str, features: str) -> str:
-    """The extractor these measures use for `modality`: its FeatureInput's `agnostic_features`, else `features`
-    (eval.features)."""
-    return FEATURE_INPUTS.get(modality).agnostic_features or features
+def agnostic_extractor(config: EvalConfig, modality: str) -> str:
+    """The extractor these measures use for `modality`: its FeatureInput's `agnostic_features`, else eval.features."""
+    return FEATURE_INPUTS.get(modality).agnostic_features or config.features
 
 
 def agnostic_session(config: EvalConfig, context: EvalContext) -> FeatureSession:
     """The run's feature session in the modality's agnostic feature space."""
-    return feature_session(config, context, agnostic_extractor(context.info.modality, config.features))
+    return feature_session(config, context, agnostic_extractor(config, context.info.modality))
+
+
+def sequence_modality(modality: str) -> bool:
+    """Whether memorisation counts duplicate sequences for `modality` rather than feature-space neighbours."""
+    return isinstance(MODALITIES.get(modality), SequenceModality)
 
 
 @METRICS.register("fd_norm")
@@ -53,6 +57,10 @@ class NormalisedFrechet(Metric):
         super().__init__(config, context)
         self.session = agnostic_session(config, context)
         self.modality_plugin = MODALITIES.get(context.info.modality)  # trivial_samples: part of the Modality contract
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        return (agnostic_extractor(config, modality),)
 
     def feature_sessions(self) -> tuple[FeatureSession, ...]:
         return (self.session,)
@@ -99,9 +107,13 @@ class Memorisation(Metric):
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
         self.modality_plugin = MODALITIES.get(context.info.modality)
-        self.sequence_rule = isinstance(self.modality_plugin, SequenceModality)
+        self.sequence_rule = sequence_modality(context.info.modality)
         self.session = None if self.sequence_rule else agnostic_session(config, context)
         self._real: dict[str, Any] | None = None  # the real side, computed at the first evaluation
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        return () if sequence_modality(modality) else (agnostic_extractor(config, modality),)
 
     def feature_sessions(self) -> tuple[FeatureSession, ...]:
         return () if self.session is None else (self.session,)

@@ -101,6 +101,12 @@ class Metric(ABC):
         self.config = config
         self.context = context
 
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        """The feature extractors (FEATURES names) this metric reads on runs of `modality` under `config`, known
+        before anything is built (a bench checks its plan with it); none by default."""
+        return ()
+
     def feature_sessions(self) -> tuple[FeatureSession, ...]:
         """The run's feature sessions whose generated features `compute` reads (none by default): under torchrun
         the evaluator has every rank extract those features for its share of the samples."""

@@ -36,7 +36,12 @@ class FeatureMetric(Metric):
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
-        self.session = feature_session(config, context, self.extractor or config.features)
+        (extractor,) = self.extractors(config, context.info.modality)
+        self.session = feature_session(config, context, extractor)
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        return (cls.extractor or config.features,)
 
     def feature_sessions(self) -> tuple[FeatureSession, ...]:
         return (self.session,)

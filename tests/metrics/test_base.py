@@ -33,3 +33,18 @@ def test_a_metric_reads_no_feature_session_unless_it_says_so(quadrant_context: E
 
     assert Constant(None, quadrant_context).feature_sessions() == ()
     assert quadrant_context.shared.feature_sessions == {}
+
+
+def test_metrics_name_the_extractors_they_read_before_anything_is_built():
+    from multigan.metrics.config import EvalConfig
+    from multigan.registry import METRICS
+
+    inception = EvalConfig(features="inception-fid")
+    assert METRICS.get("fid").extractors(inception, "image") == ("inception-fid",)
+    assert METRICS.get("class_coverage").extractors(inception, "image") == ("classifier",)  # always the classifier
+    assert METRICS.get("fad").extractors(EvalConfig(), "audio") == ("vggish",)
+    assert METRICS.get("fd_norm").extractors(inception, "image") == ("inception-fid",)
+    assert METRICS.get("fd_norm").extractors(inception, "text") == ("ngram-hash",)  # text's agnostic space
+    assert METRICS.get("memorisation").extractors(EvalConfig(), "audio") == ("classifier",)
+    assert METRICS.get("memorisation").extractors(EvalConfig(), "text") == ()  # duplicate sentences, no features
+    assert METRICS.get("bleu").extractors(EvalConfig(), "text") == ()

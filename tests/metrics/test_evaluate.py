@@ -7,8 +7,8 @@ from multigan.errors import UserError
 from multigan.metrics.config import EvalConfig
 from multigan.core.sampling import generate, generate_shard
 from multigan.metrics.evaluate import Evaluator
-from multigan.metrics.features import feature_session
 from multigan.metrics.feature_metrics import frechet_score
+from multigan.metrics.features import feature_session
 
 
 class NoiseImages:
