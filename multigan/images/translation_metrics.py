@@ -23,9 +23,9 @@ from torch import Tensor
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 from multigan.core.phases import Batch, GANModel, Translator
+from multigan.images.features import quantize_to_unit
 from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.classifier import ClassifierConfig, ClassifierExtractor
-from multigan.images.features import quantize_to_unit
 from multigan.metrics.features import FeatureSession, FeatureSet
 from multigan.metrics.frechet import MetricError, check_enough_samples, frechet_distance
 from multigan.metrics.kid import KIDSettings, kernel_inception_distance
@@ -53,9 +53,10 @@ def view_context(context: EvalContext, tag: str, view: Callable[[Any], Any]) -> 
 
 def routes(model: GANModel) -> list[tuple[str, str, str, str]]:
     """(direction, source key, target key, result suffix) of every direction the model translates."""
-    if isinstance(model, Translator) and tuple(model.input_keys) == ("source",):
+    keys = tuple(model.input_keys) if isinstance(model, Translator) else ()
+    if keys == ("source",):
         return [(model.directions[0], "source", "target", "")]
-    if isinstance(model, Translator) and tuple(model.input_keys) == ("a", "b"):
+    if keys == ("a", "b"):
         return [("AtoB", "a", "b", "_ab"), ("BtoA", "b", "a", "_ba")]
     raise MetricError(f"translation metrics need a translation model (pix2pix, cyclegan), got {type(model).__name__}")
 
