@@ -31,7 +31,7 @@ import torch
 
 from multigan.metrics.classifier import ClassifierConfig, ClassifierExtractor, DomainClassifier
 from multigan.metrics.frechet import RunningStats, frechet_distance
-from multigan.metrics.inception import FIDInceptionV3, InceptionFIDExtractor, load_fid_inception
+from multigan.images.inception import FIDInceptionV3, InceptionFIDExtractor, load_fid_inception
 from multigan.metrics.kid import KIDSettings, kernel_inception_distance
 from multigan.metrics.prdc import precision_recall_density_coverage
 

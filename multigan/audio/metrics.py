@@ -4,8 +4,8 @@ through the same feature session (eval.features: classifier). Every value comes 
 """
 from __future__ import annotations
 
+from multigan.metrics.feature_metrics import FeatureMetric, frechet_score
 from multigan.metrics.features import FeatureSet
-from multigan.metrics.image_metrics import FeatureMetric, frechet_score
 from multigan.registry import METRICS
 
 

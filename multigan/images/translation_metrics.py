@@ -22,10 +22,11 @@ import torch
 from torch import Tensor
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
-from multigan.core.phases import Batch, GANModel
+from multigan.core.phases import Batch, GANModel, Translator
+from multigan.images.features import quantize_to_unit
 from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.classifier import ClassifierConfig, ClassifierExtractor
-from multigan.metrics.features import FeatureSession, FeatureSet, quantize_to_unit
+from multigan.metrics.features import FeatureSession, FeatureSet
 from multigan.metrics.frechet import MetricError, check_enough_samples, frechet_distance
 from multigan.metrics.kid import KIDSettings, kernel_inception_distance
 from multigan.registry import FEATURES, METRICS
@@ -52,35 +53,24 @@ def view_context(context: EvalContext, tag: str, view: Callable[[Any], Any]) -> 
 
 def routes(model: GANModel) -> list[tuple[str, str, str, str]]:
     """(direction, source key, target key, result suffix) of every direction the model translates."""
-    if tuple(getattr(model, "input_keys", ())) == ("source",):
+    keys = tuple(model.input_keys) if isinstance(model, Translator) else ()
+    if keys == ("source",):
         return [(model.directions[0], "source", "target", "")]
-    if tuple(getattr(model, "input_keys", ())) == ("a", "b"):
+    if keys == ("a", "b"):
         return [("AtoB", "a", "b", "_ab"), ("BtoA", "b", "a", "_ba")]
     raise MetricError(f"translation metrics need a translation model (pix2pix, cyclegan), got {type(model).__name__}")
 
 
-def shared(context: EvalContext, name: str, make: Callable[[], Any]) -> Any:
-    """One object per context (sessions, extractors), shared by all translation metrics of a run."""
-    store = vars(context).setdefault("_translation_shared", {})
-    if name not in store:
-        store[name] = make()
-    return store[name]
-
-
-def translated(context: EvalContext, model: GANModel, direction: str, source: str, split: str,
+def translated(context: EvalContext, model: Translator, direction: str, source: str, split: str,
                batch_size: int) -> Tensor:
     """(N, C, R, R) translations of `split`'s `source` images, in [-1, 1] on the CPU; computed once per evaluation
-    (keyed by the context's evaluation counter) and shared by every metric."""
-    store = vars(context).setdefault("_translations", {})
-    token = (context.evaluation, id(model))
-    if store.get("token") != token:
-        store.clear()
-        store["token"] = token
-    if (direction, split) not in store:
+    (the context's evaluation counter and the model) and shared by every metric."""
+    def translate() -> Tensor:
         images = context.dataset(split).domain(source).images  # (N, C, R, R) uint8
-        outputs = [model.translate(unit_range(part), direction).cpu() for part in images.split(batch_size)]
-        store[direction, split] = torch.cat(outputs)
-    return store[direction, split]
+        return torch.cat([model.translate(unit_range(part), direction).cpu() for part in images.split(batch_size)])
+
+    evaluation = (context.evaluation, id(model))
+    return context.shared.for_evaluation(evaluation, ("translations", direction, split), translate)
 
 
 def unit_range(images: Tensor) -> Tensor:
@@ -91,7 +81,7 @@ class TranslationMetric(Metric):
     modality = "image"
     needs_samples = False
 
-    def outputs(self, model: GANModel, direction: str, source: str) -> Tensor:
+    def outputs(self, model: Translator, direction: str, source: str) -> Tensor:
         return translated(self.context, model, direction, source, self.config.reference_split, self.config.batch_size)
 
     def domain_extractor(self) -> ClassifierExtractor:
@@ -103,7 +93,7 @@ class TranslationMetric(Metric):
             settings = replace(DOMAIN_CLASSIFIER, epochs=self.config.classifier_epochs)
             return ClassifierExtractor.from_context(self.config, domains, settings)
 
-        return shared(self.context, "domain_classifier", make)
+        return self.context.shared.get_or_create("translation:domain_classifier", make)
 
     def session(self, target: str) -> FeatureSession:
         """Features of the target domain under `eval.features`, with its cached real statistics and floor."""
@@ -115,7 +105,7 @@ class TranslationMetric(Metric):
                 self.config, domain)
             return FeatureSession(self.config, domain, name, extractor)
 
-        return shared(self.context, f"session:{name}:{target}", make)
+        return self.context.shared.get_or_create(f"translation:session:{name}:{target}", make)
 
 
 @METRICS.register("paired")

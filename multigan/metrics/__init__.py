@@ -2,4 +2,4 @@
 `Evaluator` runs on generated samples. Importing this package registers every metric and feature extractor."""
 
 # importing registers the extractors and metrics
-from multigan.metrics import agnostic, classifier, image_metrics, inception, ngram_features  # noqa: F401
+from multigan.metrics import agnostic, classifier, feature_metrics, ngram_features  # noqa: F401

@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from multigan.core.phases import Batch, GANModel
+from multigan.core.phases import Batch, GANModel, SequenceModality
 from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureSession, dataset_fingerprint, feature_session
 from multigan.metrics.frechet import MetricError
-from multigan.metrics.image_metrics import frechet_score
+from multigan.metrics.feature_metrics import frechet_score
 from multigan.metrics.memorisation import (
     NEAR_JACCARD,
     TrainingSequences,
@@ -34,17 +34,19 @@ from multigan.metrics.memorisation import (
 from multigan.registry import FEATURE_INPUTS, METRICS, MODALITIES
 
 
+def agnostic_extractor(config: EvalConfig, modality: str) -> str:
+    """The extractor these measures use for `modality`: its FeatureInput's `agnostic_features`, else eval.features."""
+    return FEATURE_INPUTS.get(modality).agnostic_features or config.features
+
+
 def agnostic_session(config: EvalConfig, context: EvalContext) -> FeatureSession:
     """The run's feature session in the modality's agnostic feature space."""
-    chosen = FEATURE_INPUTS.get(context.info.modality).agnostic_features or config.features
-    return feature_session(config, context, chosen)
+    return feature_session(config, context, agnostic_extractor(config, context.info.modality))
 
 
-def modality_of(context: EvalContext, hook: str, metric: str) -> Any:
-    modality = MODALITIES.get(context.info.modality)
-    if not hasattr(modality, hook):
-        raise MetricError(f"{metric} needs the {context.info.modality} modality to provide `{hook}`; it does not")
-    return modality
+def sequence_modality(modality: str) -> bool:
+    """Whether memorisation counts duplicate sequences for `modality` rather than feature-space neighbours."""
+    return isinstance(MODALITIES.get(modality), SequenceModality)
 
 
 @METRICS.register("fd_norm")
@@ -54,18 +56,25 @@ class NormalisedFrechet(Metric):
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
         self.session = agnostic_session(config, context)
-        self.trivial = modality_of(context, "trivial_samples", "fd_norm")
+        self.modality_plugin = MODALITIES.get(context.info.modality)  # trivial_samples: part of the Modality contract
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        return (agnostic_extractor(config, modality),)
+
+    def feature_sessions(self) -> tuple[FeatureSession, ...]:
+        return (self.session,)
 
     def baseline(self, n: int) -> float:
         """FD of `n` trivial samples (seeded by eval.seed) to the reference features; cached on disk."""
         session, context = self.session, self.context
         split = self.config.reference_split
-        parts = {**session._key(split, len(session.reference()), context.dataset(split)), "n_baseline": n,
-                 "baseline": self.trivial.trivial_baseline, "baseline_seed": self.config.seed}
+        parts = {**session.features_key(split, len(session.reference())), "n_baseline": n,
+                 "baseline": self.modality_plugin.trivial_baseline, "baseline_seed": self.config.seed}
 
         def compute() -> dict[str, float]:
             generator = torch.Generator().manual_seed(self.config.seed)
-            noise = self.trivial.trivial_samples(n, generator, context.info)[session.input.key]
+            noise = self.modality_plugin.trivial_samples(n, generator, context.info)[session.input.key]
             features = session.extractor.extract(noise.split(self.config.batch_size))
             return {"fd": frechet_score(features, session.reference())}
 
@@ -82,7 +91,7 @@ class NormalisedFrechet(Metric):
                               f"floor ({floor:.4g}) in '{self.session.extractor.name}' features; nothing to normalise")
         protocol = {
             **self.session.protocol(n), "formula": "(fd - fd_floor) / (fd_baseline - fd_floor)", "fd": fd,
-            "fd_floor": floor, "fd_baseline": baseline, "baseline": self.trivial.trivial_baseline,
+            "fd_floor": floor, "fd_baseline": baseline, "baseline": self.modality_plugin.trivial_baseline,
             "n_baseline": n, "baseline_seed": self.config.seed, "n_real_vs_real": self.session.floor_count(n),
             "real_vs_real": 0.0,  # the floor, by construction
         }
@@ -91,16 +100,23 @@ class NormalisedFrechet(Metric):
 
 @METRICS.register("memorisation")
 class Memorisation(Metric):
-    """Feature-space rule for modalities without a `sequences` hook, duplicate sentences for those with one."""
+    """Feature-space rule for most modalities, duplicate sentences for sequence modalities (text)."""
 
     modality = "any"
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
         self.modality_plugin = MODALITIES.get(context.info.modality)
-        self.sequence_rule = hasattr(self.modality_plugin, "sequences")
+        self.sequence_rule = sequence_modality(context.info.modality)
         self.session = None if self.sequence_rule else agnostic_session(config, context)
         self._real: dict[str, Any] | None = None  # the real side, computed at the first evaluation
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        return () if sequence_modality(modality) else (agnostic_extractor(config, modality),)
+
+    def feature_sessions(self) -> tuple[FeatureSession, ...]:
+        return () if self.session is None else (self.session,)
 
     def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
         return self.duplicates(samples) if self.sequence_rule else self.neighbours(samples)
@@ -114,7 +130,7 @@ class Memorisation(Metric):
             train = session.real("train", len(context.dataset("train")))
             reference = session.reference()
             split = self.config.reference_split
-            parts = {**session._key(split, len(reference), context.dataset(split)), "n_train": len(train),
+            parts = {**session.features_key(split, len(reference)), "n_train": len(train),
                      "train_fingerprint": dataset_fingerprint(context.dataset("train"), context.data_name)}
 
             def compute() -> dict[str, np.ndarray]:

@@ -2,9 +2,9 @@
 FAD, KID, PRDC, IS and class coverage work offline on any labelled dataset of any modality (no downloaded weights).
 
 One trainer, one cache, one extractor for every modality; the network is the modality's (`ClassifierNetwork`,
-registered by each plug-in in `multigan.registry.CLASSIFIER_NETWORKS`): images get the CNN below, audio a
-log-mel front end before it (multigan/audio/classifier.py). The network takes the dataset's own values
-(`gather()`: images and waveforms in [-1, 1]).
+registered by each plug-in in `multigan.registry.CLASSIFIER_NETWORKS`): images get the CNN below
+(multigan/images/features.py), audio a log-mel front end before it (multigan/audio/classifier.py). The network
+takes the dataset's own values (`gather()`: images and waveforms in [-1, 1]).
 
 Its 256-d embedding (the layer before the class logits, taken before the ReLU so it is dense and its covariance
 well-conditioned) serves the distances; its logits serve IS and class coverage. Trained once per (dataset
@@ -102,14 +102,6 @@ class ClassifierNetwork:
     from_prepared: Callable[[Tensor], Tensor]  # FeatureInput.prepare output -> the network's input range
     reference_extractor: str  # what to use for unlabelled data, for the error message
     defaults: dict[str, Any] = field(default_factory=dict)  # ClassifierConfig fields this modality changes
-
-
-CLASSIFIER_NETWORKS.register("image")(ClassifierNetwork(
-    build=lambda info, config: DomainClassifier(tuple(info.shape), info.num_classes, config),
-    arch_version=ARCH_VERSION,
-    from_prepared=lambda unit: unit * 2 - 1,  # [0, 1] on the 8-bit grid -> [-1, 1]
-    reference_extractor="inception-fid",
-))
 
 
 def network_for(info: DataInfo) -> tuple[ClassifierNetwork, FeatureInput]:

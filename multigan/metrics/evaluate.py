@@ -8,8 +8,6 @@ classifiers): those caches are written once, by one process.
 """
 from __future__ import annotations
 
-import torch
-
 from multigan.core.distributed import (
     broadcast_module, broadcast_object, distributed, gather_objects, is_main_process, rank, world_size,
 )
@@ -54,14 +52,12 @@ class Evaluator:
 
     def _shared_sessions(self) -> dict[str, FeatureSession]:
         """The feature sessions that score generated samples, on every rank (rank 0's: the metrics')."""
-        names = broadcast_object(sorted({metric.session.name for metric in self.metrics.values()
-                                         if metric.needs_samples and isinstance(getattr(metric, "session", None),
-                                                                                FeatureSession)}))
+        names = broadcast_object(sorted({session.name for metric in self.metrics.values() if metric.needs_samples
+                                         for session in metric.feature_sessions()}))
         sessions = {name: feature_session(self.config, self.context, name) for name in names}
         for session in sessions.values():
-            network = getattr(session.extractor, "model", None)
-            if isinstance(network, torch.nn.Module):
-                broadcast_module(network)  # a rank whose cache differs (another machine) still computes rank 0's
+            if session.extractor.model is not None:
+                broadcast_module(session.extractor.model)  # a rank whose cache differs still computes rank 0's
         return sessions
 
     def __call__(self, model: GANModel, **sampling: float) -> dict[str, MetricValue]:

@@ -19,21 +19,14 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from multigan.core.data import Dataset
-from multigan.core.phases import Batch
+from multigan.core.phases import Batch, Dataset
 from multigan.metrics.base import EvalContext
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.frechet import MetricError, RunningStats, check_finite
 from multigan.metrics.stats_cache import StatsCache, canonical_key
 from multigan.registry import FEATURE_INPUTS
-
-
-def quantize_to_unit(images: Tensor) -> Tensor:
-    """[-1, 1] floats -> [0, 1] on the 8-bit grid, as if saved to PNG and read back: generated and real images
-    are scored on the same footing (and as pytorch-fid scores image files)."""
-    return torch.round((images.float().clamp(-1, 1) + 1) * 127.5) / 255.0
 
 
 @dataclass(frozen=True)
@@ -54,21 +47,19 @@ class FeatureInput:
         return self.layout.count(",") + 1
 
 
-IMAGE_INPUT = FEATURE_INPUTS.register("image")(FeatureInput(
-    "image", "images", "(B, C, H, W)", quantize_to_unit, lambda shape: {"data_resolution": list(shape[1:]), "quantized": "8-bit"}
-))
-
-
 class FeatureExtractor(ABC):
     """Registered in FEATURES; built with `from_context(config, context)`."""
 
     name: ClassVar[str]
     version: ClassVar[str]  # bump whenever outputs change for the same inputs: invalidates cached statistics
-    input: FeatureInput = IMAGE_INPUT  # the modality it scores
+    input: FeatureInput  # the modality it scores (a class attribute; `any_modality` extractors set it when built)
     any_modality: ClassVar[bool] = False  # True: `from_context` sets `input` from the data (the domain classifier)
     feature_dim: int
     num_classes: int
     device: torch.device
+    # the network whose weights decide the features (None: a fixed map, like n-gram hashing); under torchrun every
+    # rank takes rank 0's weights of it, so a rank whose cached classifier differs still computes rank 0's features
+    model: nn.Module | None = None
 
     @classmethod
     @abstractmethod
@@ -145,16 +136,15 @@ def subset_indices(size: int, n: int, seed: int) -> Tensor:
     return order[:n].sort().values
 
 
-def dataset_batches(dataset: Dataset, index: Tensor, batch_size: int, key: str = "image") -> Iterator[Tensor]:
+def dataset_batches(dataset: Dataset, index: Tensor, batch_size: int, key: str) -> Iterator[Tensor]:
     for chunk in index.split(batch_size):
         yield dataset.gather(chunk)[key]
 
 
 def dataset_fingerprint(dataset: Dataset, name: str) -> str:
-    fingerprint = getattr(dataset, "fingerprint", "")
-    if not fingerprint:
+    if not isinstance(dataset, Dataset) or not dataset.fingerprint:
         raise MetricError(f"dataset '{name}' has no `fingerprint`, so its reference statistics cannot be cached safely")
-    return str(fingerprint)
+    return str(dataset.fingerprint)
 
 
 class FeatureSession:
@@ -223,7 +213,7 @@ class FeatureSession:
         dataset = self.context.dataset(split)
         index = subset_indices(len(dataset), n, self.config.seed)
         if (split, len(index)) not in self._real:
-            parts = self._key(split, len(index), dataset)
+            parts = self.features_key(split, len(index))
 
             def compute() -> dict[str, np.ndarray]:
                 batches = dataset_batches(dataset, index, self.config.batch_size, self.input.key)
@@ -245,7 +235,7 @@ class FeatureSession:
         reference = self.reference()
         reference_split = self.config.reference_split
         reference_fingerprint = dataset_fingerprint(self.context.dataset(reference_split), self.context.data_name)
-        parts = {**self._key(split, n, self.context.dataset(split)), "metric": metric,
+        parts = {**self.features_key(split, n), "metric": metric,
                  "reference_split": reference_split, "reference_fingerprint": reference_fingerprint,
                  "n_reference": len(reference), "settings": canonical_key(settings)}
         return self.cache.get_or_compute_values("floor", parts, lambda: score(self.real(split, n), reference))
@@ -259,7 +249,11 @@ class FeatureSession:
                 "reference_split": self.config.reference_split, "floor_split": self.floor_split,
                 "subset_seed": self.config.seed}
 
-    def _key(self, split: str, n: int, dataset: Dataset) -> dict[str, Any]:
+    def features_key(self, split: str, n: int) -> dict[str, Any]:
+        """What identifies the features of `n` examples of the real `split` (data, its fingerprint, the seeded
+        subset, the extractor's identity and input): the disk-cache key of those features and, extended with the
+        metric's own entries, of every value derived from them (floors, baselines, distances to the train split)."""
+        dataset = self.context.dataset(split)
         return {"dataset": self.context.data_name, "fingerprint": dataset_fingerprint(dataset, self.context.data_name),
                 "split": split, "n": n, "subset_seed": self.config.seed, "extractor": self.extractor.name,
                 "identity": canonical_key(self.extractor.identity()),
@@ -267,8 +261,5 @@ class FeatureSession:
 
 
 def feature_session(config: EvalConfig, context: EvalContext, extractor_name: str) -> FeatureSession:
-    """The run's one session for `extractor_name`, kept on the context so all metrics share it."""
-    sessions = vars(context).setdefault("_feature_sessions", {})
-    if extractor_name not in sessions:
-        sessions[extractor_name] = FeatureSession(config, context, extractor_name)
-    return sessions[extractor_name]
+    """The run's one session for `extractor_name`, kept in the context's shared work so all metrics share it."""
+    return context.shared.feature_session(extractor_name, lambda: FeatureSession(config, context, extractor_name))

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from multigan.core.phases import DataInfo
+from multigan.core.phases import DataInfo, SequenceModality
 from multigan.metrics.base import EvalContext
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureExtractor
@@ -67,11 +67,11 @@ class NgramHashExtractor(FeatureExtractor):
 
     name = "ngram-hash"
     version = "1"
-    any_modality = True  # any modality whose plug-in has a `sequences` hook
+    any_modality = True  # any sequence modality (core.phases.SequenceModality)
 
     def __init__(self, info: DataInfo, device: torch.device | str = "cpu"):
         modality = MODALITIES.get(info.modality)
-        if not hasattr(modality, "sequences"):
+        if not isinstance(modality, SequenceModality):
             raise MetricError(f"the ngram-hash feature extractor scores sequences; {info.modality} samples are not")
         self.info = info
         self.input = FEATURE_INPUTS.get(info.modality)

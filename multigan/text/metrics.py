@@ -7,7 +7,9 @@
 """
 from __future__ import annotations
 
-from multigan.core.phases import Batch, GANModel
+from typing import Protocol, runtime_checkable
+
+from multigan.core.phases import Batch, GANModel, TokenScorer
 from multigan.errors import UserError
 from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.bleu import (
@@ -18,7 +20,7 @@ from multigan.metrics.bleu import (
 )
 from multigan.metrics.config import EvalConfig
 from multigan.registry import METRICS
-from multigan.text.oracle import oracle_nll
+from multigan.text.oracle import OracleData, oracle_nll
 from multigan.text.tokenizers import decode
 
 TOKENIZER = "texygen_tokenize (nltk word_tokenize, preserve_line=True)"
@@ -26,6 +28,14 @@ TOKENIZER = "texygen_tokenize (nltk word_tokenize, preserve_line=True)"
 
 class TextMetricError(UserError, ValueError):
     """A text metric asked of data or a model it cannot score."""
+
+
+@runtime_checkable
+class SentenceData(Protocol):
+    """A text dataset that keeps its examples as text, one sentence a line (text_lines, coco; the oracle's token
+    ids as strings): BLEU's references."""
+
+    sentences: list[str]
 
 
 def generated_sentences(samples: Batch, context: EvalContext) -> list[list[str]]:
@@ -39,10 +49,10 @@ class Bleu(Metric):
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
-        sentences = getattr(context.dataset(config.reference_split), "sentences", None)
-        if sentences is None:
+        references = context.dataset(config.reference_split)
+        if not isinstance(references, SentenceData):
             raise TextMetricError(f"bleu needs a text dataset with sentences; data '{context.data_name}' has none")
-        self.index = ReferenceIndex([texygen_tokenize(line) for line in sentences], max(TEXYGEN_ORDERS))
+        self.index = ReferenceIndex([texygen_tokenize(line) for line in references.sentences], max(TEXYGEN_ORDERS))
 
     def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
         hypotheses = generated_sentences(samples, self.context)
@@ -76,10 +86,10 @@ class NLLOracle(Metric):
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
-        self.oracle = getattr(context.dataset("train"), "oracle", None)
-        if self.oracle is None:
+        train = context.dataset("train")
+        if not isinstance(train, OracleData):
             raise TextMetricError(f"nll_oracle needs data.name: oracle; this run's data is '{context.data_name}'")
-        self.oracle.to(context.device)
+        self.oracle = train.oracle.to(context.device)
 
     def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
         tokens = samples["tokens"]
@@ -99,7 +109,7 @@ class NLLGen(Metric):
         self.tokens = context.dataset(config.reference_split).tokens  # (N, L)
 
     def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
-        if not hasattr(model, "token_nll"):
+        if not isinstance(model, TokenScorer):
             raise TextMetricError(f"nll_gen needs a text model with token_nll(); {type(model).__name__} has none")
         protocol = {"split": self.config.reference_split, "sequences": len(self.tokens),
                     "tokens_per_sequence": self.tokens.shape[1], "per": "token (all positions, EOS/PAD included)"}

@@ -72,7 +72,7 @@ def test_fad_with_vggish_weights_from_a_file(tone_context, tmp_path, monkeypatch
     with pytest.raises(MetricError, match="only 90 reference samples for 128-d"):
         score(["fad"], samples, tone_context, config)
     monkeypatch.setattr(tone_context.data_config, "test_every", 0)  # both splits: all 180 clips
-    tone_context._datasets.clear()
+    tone_context.datasets.clear()
     config = dataclasses.replace(config, n_samples=180, real_floor=False)
     samples = {"audio": real(tone_context, "test", 180)["audio"]}
     result = score(["fad"], samples, tone_context, config)["fad"]

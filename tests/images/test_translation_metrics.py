@@ -98,8 +98,8 @@ def test_translation_metrics_refuse_a_generator_model(tmp_path):
 def test_inception_features_give_kid_and_say_why_fid_is_left_out(unpaired_folder, tmp_path, monkeypatch):
     """The user's Inception weights (here a random state dict with its hash accepted): KID of each direction with
     its floor; FID needs more than 2048 images per side, so it is left out and the protocol says why."""
-    import multigan.metrics.inception as inception
-    from tests.metrics.test_inception import random_fid_state, save_with_hash
+    import multigan.images.inception as inception
+    from tests.images.test_inception import random_fid_state, save_with_hash
 
     weights = tmp_path / inception.WEIGHTS_FILE
     monkeypatch.setattr(inception, "WEIGHTS_SHA256_PREFIX", save_with_hash(random_fid_state(), weights)[:8])

@@ -7,8 +7,8 @@ from multigan.errors import UserError
 from multigan.metrics.config import EvalConfig
 from multigan.core.sampling import generate, generate_shard
 from multigan.metrics.evaluate import Evaluator
+from multigan.metrics.feature_metrics import frechet_score
 from multigan.metrics.features import feature_session
-from multigan.metrics.image_metrics import frechet_score
 
 
 class NoiseImages:
@@ -67,3 +67,11 @@ def test_per_batch_features_equal_the_features_of_the_whole_set(quadrant_context
 def test_unknown_sample_seeds_is_one_clear_error(quadrant_context):
     with pytest.raises(UserError, match="eval.sample_seeds: expected one of auto, stream, per_batch, got 'each'"):
         Evaluator(config(sample_seeds="each"), quadrant_context)
+
+
+def test_the_evaluator_shares_the_sessions_the_metrics_declare(quadrant_context):
+    # fid, kid and fd_norm read generated images in the classifier's features: one session, built once per run
+    evaluator = Evaluator(config(metrics=["fid", "kid", "fd_norm"], sample_seeds="per_batch"), quadrant_context)
+    session = feature_session(evaluator.config, quadrant_context, "classifier")
+    assert all(metric.feature_sessions() == (session,) for metric in evaluator.metrics.values())
+    assert evaluator.sessions == {"classifier": session} == quadrant_context.shared.feature_sessions

@@ -1,5 +1,5 @@
 """Registered feature metrics: FID, KID, IS, PRDC and class coverage, each a thin `Metric` over a pure function.
-They score any modality whose plug-in registers a feature input (images here; audio adds FAD on the same base).
+They score any modality whose plug-in registers a feature input: images and audio (audio/metrics.py adds FAD).
 
 All of them score features from the run's shared `FeatureSession` (`eval.features`: the offline domain
 classifier by default, or a reference network with user-supplied weights), so the generated samples pass through
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from multigan.core.phases import Batch, GANModel
 from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.config import EvalConfig
-from multigan.metrics.features import FeatureSet, feature_session
+from multigan.metrics.features import FeatureSession, FeatureSet, feature_session
 from multigan.metrics.frechet import MetricError, check_enough_samples, frechet_distance
 from multigan.metrics.inception_score import class_coverage, inception_score
 from multigan.metrics.kid import KIDSettings, kernel_inception_distance
@@ -36,7 +36,15 @@ class FeatureMetric(Metric):
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
-        self.session = feature_session(config, context, self.extractor or config.features)
+        (extractor,) = self.extractors(config, context.info.modality)
+        self.session = feature_session(config, context, extractor)
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        return (cls.extractor or config.features,)
+
+    def feature_sessions(self) -> tuple[FeatureSession, ...]:
+        return (self.session,)
 
     @abstractmethod
     def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]: ...
@@ -58,9 +66,6 @@ class FeatureMetric(Metric):
             key: MetricValue(values[key], higher_is_better, {**protocol, "real_vs_real": floor.get(key)})
             for key, higher_is_better in self.results.items()
         }
-
-
-ImageFeatureMetric = FeatureMetric  # the name it had when only images had features
 
 
 def frechet_score(generated: FeatureSet, reference: FeatureSet) -> float:

@@ -7,7 +7,7 @@ import torch
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureExtractor, subset_indices
 from multigan.metrics.frechet import MetricError
-from multigan.metrics.inception import InceptionWeightsError
+from multigan.images.inception import InceptionWeightsError
 from multigan.registry import METRICS
 
 ALL = ["fid", "kid", "is", "prdc", "class_coverage"]

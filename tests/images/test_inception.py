@@ -5,9 +5,9 @@ import hashlib
 import pytest
 import torch
 
-import multigan.metrics.inception as inception
+import multigan.images.inception as inception
 from multigan.metrics.config import EvalConfig
-from multigan.metrics.inception import (
+from multigan.images.inception import (
     WEIGHTS_FILE, WEIGHTS_URL, FIDInceptionV3, InceptionFIDExtractor, InceptionWeightsError, load_fid_inception,
     resolve_weights_path,
 )

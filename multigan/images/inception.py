@@ -4,7 +4,8 @@ loaded from a file the user supplies. Numerically the network of pytorch-fid's `
 It differs from torchvision's Inception-v3 in four places, all in the pooling branch of the mixed blocks:
 Mixed_5b-d and Mixed_6b-e (A and C blocks) and Mixed_7b (first E block) average-pool without counting the
 padding (TensorFlow's behaviour), and Mixed_7c (second E block) max-pools. The classifier has 1008 classes.
-Parameter names equal torchvision's, so pytorch-fid's weight file loads as it is.
+Parameter names equal torchvision's, so pytorch-fid's weight file loads as it is. Registered as the "inception-fid"
+feature extractor by the images plug-in, as the audio plug-in registers VGGish.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from torchvision.models.inception import (
     InceptionE,
 )
 
+from multigan.images.features import IMAGE_INPUT
 from multigan.metrics.base import EvalContext
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureExtractor
@@ -153,6 +155,7 @@ class InceptionFIDExtractor(FeatureExtractor):
 
     name = "inception-fid"
     version = "1"
+    input = IMAGE_INPUT
     feature_dim = 2048
     num_classes = NUM_CLASSES
 
