@@ -1,4 +1,5 @@
-"""`multigan` command line: thin — parses arguments and calls `multigan.api`.
+"""`multigan` command line: thin — parses arguments and calls `multigan.api`, or the applications above it
+(`multigan.augment`, `multigan.bench`).
 
 User mistakes end as one line on stderr and exit status 1; Ctrl-C says how to resume.
 """
@@ -237,10 +238,10 @@ def cmd_recipes(args: argparse.Namespace) -> None:
 
 
 def cmd_augment_eval(args: argparse.Namespace) -> None:
-    from multigan import api
+    from multigan.augment.runner import augment_eval
 
     try:
-        summary = api.augment_eval(args.study, args.out, args.data_root, progress=not args.quiet)
+        summary = augment_eval(args.study, args.out, args.data_root, progress=not args.quiet)
     except KeyboardInterrupt:
         print("multigan: interrupted; rerun the same command to resume the study (finished cells are kept)",
               file=sys.stderr)
@@ -250,19 +251,19 @@ def cmd_augment_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    from multigan import api
+    from multigan.bench.commands import bench, bench_report
     from multigan.errors import UserError
 
     if args.report_only:
         if args.suite or args.out:
             raise UserError("--report-only DIR rebuilds an existing report; give no SUITE and no --out with it")
-        print(f"report rebuilt from {Path(args.report_only) / 'report.json'}: {api.bench_report(args.report_only)}")
+        print(f"report rebuilt from {Path(args.report_only) / 'report.json'}: {bench_report(args.report_only)}")
         return
     if not args.suite or not args.out:
         raise UserError("multigan bench needs a SUITE and --out DIR (or --report-only DIR); suites are in "
                         "recipes/bench/")
     try:
-        result = api.bench(args.suite, args.out, args.data_root, inline=args.inline)
+        result = bench(args.suite, args.out, args.data_root, inline=args.inline)
     except KeyboardInterrupt:
         print("multigan: interrupted; rerun the same command to continue (finished runs are kept)", file=sys.stderr)
         raise SystemExit(130) from None
