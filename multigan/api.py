@@ -18,7 +18,7 @@ from multigan.core.distributed import (
     select_device, world_size,
 )
 from multigan.core.files import file_sha256, write_json_atomic, write_text_atomic
-from multigan.core.phases import Batch, DataInfo, GANModel
+from multigan.core.phases import Batch, DataInfo, FolderTranslatingModality, GANModel, Translator
 from multigan.core.speed import check_amp, check_compiler, configure_threads
 from multigan.core.sync_batchnorm import convert_sync_batchnorm
 from multigan.core.trainer import Trainer
@@ -205,7 +205,7 @@ def sample(run: str | Path, n: int | None, out: str | Path, grid: bool = False, 
     multigan/export.py: exact counts per class, resumable, optionally filtered by the domain classifier, with
     manifest.json). `confidence` replaces the domain classifier that `min_confidence` would build (tests)."""
     config, model, folder = load_run(run, which, ema=ema)
-    if hasattr(model, "translate"):
+    if isinstance(model, Translator):
         raise UserError(f"{run}: a {config.model_name} run translates images: pass --input DIR (the images to "
                         "translate) and --out DIR")
     if seed < 0:
@@ -272,14 +272,14 @@ def translate(run: str | Path, input_dir: str | Path, out: str | Path, direction
               which: str = "latest") -> dict[str, Any]:
     """Translate every image in `input_dir` with a translation run (pix2pix, CycleGAN) into `out`."""
     config, model, folder = load_run(run, which)
-    translator = getattr(MODALITIES.get(model.info.modality), "translate_folder", None)
-    if translator is None or not hasattr(model, "translate"):
+    modality = MODALITIES.get(model.info.modality)
+    if not (isinstance(model, Translator) and isinstance(modality, FolderTranslatingModality)):
         raise UserError(f"{run}: a {config.model_name} run generates rather than translates; --input is for "
                         "translation runs (pix2pix, cyclegan)")
     manifest = {"model": config.model_name, "data": config.data_name, "checkpoint": str(folder),
                 "checkpoint_sha256": file_sha256(folder / ckpt.NETWORKS_FILE),
                 "step": ckpt.read_meta(folder).get("global_step")}
-    return translator(model, Path(input_dir), Path(out), direction, manifest)
+    return modality.translate_folder(model, Path(input_dir), Path(out), direction, manifest)
 
 
 def evaluate(

@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         COMMANDS[args.command](args)
     except UserError as err:
-        if rank() == 0 or not getattr(err, "same_on_every_rank", False):  # torchrun: one line, not one per rank
+        if rank() == 0 or not err.same_on_every_rank:  # torchrun: one line, not one per rank
             print(f"multigan: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -20,7 +20,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from multigan.core.files import OutputExistsError, folder_name, index_width, move_into_place, write_json_atomic
-from multigan.core.phases import Batch, DataInfo, GANModel
+from multigan.core.phases import Batch, DataInfo, GANModel, conditional_classes
 from multigan.core.sampling import batch_seed
 from multigan.errors import UserError
 
@@ -82,20 +82,21 @@ def parse_classes(spec: str, info: DataInfo) -> list[int]:
 def plan_counts(model: GANModel, n: int | None, per_class: int | None,
                 classes: str | None) -> tuple[list[int | None], list[int]]:
     """Classes and exact counts: `per_class` each, or `n` split as evenly as the classes allow (the first n % C
-    classes get one more). A model is conditional when it has `num_classes` > 0 (dcgan, wavegan)."""
+    classes get one more). A model is conditional when it is `ClassConditional` with `num_classes` > 0 (dcgan,
+    wavegan)."""
     if n is not None and per_class is not None:
         raise ExportError("pass --n N (in total) or --per-class K, not both")
     for flag, value in (("--n", n), ("--per-class", per_class)):
         if value is not None and value < 1:
             raise ExportError(f"{flag} must be at least 1, got {value}")
-    name = type(model).__name__
-    if not getattr(model, "num_classes", 0):
+    name, num_classes = type(model).__name__, conditional_classes(model)
+    if not num_classes:
         if per_class is not None or classes is not None:
             flag = "--per-class" if per_class is not None else "--classes"
             raise ExportError(f"{flag} needs a class-conditional model; this {name} is unconditional (train it "
                               "with model.conditional=true), so pass --n N")
         return [None], [64 if n is None else n]
-    labels = parse_classes(classes, model.info) if classes else list(range(model.num_classes))
+    labels = parse_classes(classes, model.info) if classes else list(range(num_classes))
     if per_class is not None:
         return labels, [per_class] * len(labels)
     total = 64 if n is None else n

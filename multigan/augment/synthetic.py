@@ -18,10 +18,10 @@ from multigan import api
 from multigan.augment.study import StudyConfig, StudyError
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import Dataset
-from multigan.core.phases import DataInfo
+from multigan.core.phases import ClassConditional, DataInfo
 from multigan.errors import UserError
 from multigan.recipe import RunConfig, from_dict, load_recipe
-from multigan.registry import DATASETS
+from multigan.registry import DATASETS, MODELS
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ def gan_plan(study: StudyConfig, out: Path) -> GanPlan:
     except UserError as err:
         key = "gan.run" if gan.run else "gan.recipe"
         raise StudyError(f"{study.source}: {key}: {err}") from None
-    if not getattr(plan.config.model, "conditional", False):
+    model_class = MODELS.get(plan.config.model_name)
+    if not (issubclass(model_class, ClassConditional) and model_class.trains_conditionally(plan.config.model)):
         raise StudyError(f"{study.source}: the GAN ({plan.config.model_name} from {gan.run or gan.recipe}) is not "
                          "class-conditional; a study needs labelled synthetic data (model.conditional: true)")
     return plan
