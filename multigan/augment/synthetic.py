@@ -20,6 +20,7 @@ from multigan.core import checkpoint as ckpt
 from multigan.core.data import Dataset
 from multigan.core.phases import ClassConditional, DataInfo
 from multigan.errors import UserError
+from multigan.export import ExportRequest
 from multigan.recipe import RunConfig, from_dict, load_recipe
 from multigan.registry import DATASETS, MODELS
 
@@ -100,16 +101,16 @@ def export_pool(study: StudyConfig, plan: GanPlan, per_class: int, out: Path, da
     """`per_class` examples of every class, exported once into <out>/synthetic-<digest> (the digest covers the
     request, so a changed one gets a new folder; an interrupted export resumes). The folder and seconds spent."""
     options = study.synthetic
-    request = {"per_class": per_class, "seed": options.seed, "truncation": options.truncation, "ema": options.ema,
-               "checkpoint": study.gan.checkpoint, "run": str(plan.run_dir), "batch_size": options.batch_size}
-    folder = out / f"synthetic-{hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:10]}"
+    asked = {"per_class": per_class, "seed": options.seed, "truncation": options.truncation, "ema": options.ema,
+             "checkpoint": study.gan.checkpoint, "run": str(plan.run_dir), "batch_size": options.batch_size}
+    folder = out / f"synthetic-{hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()[:10]}"
     if (folder / "manifest.json").is_file():
         return folder, 0.0
     start = time.perf_counter()
     log.info("exporting %d synthetic examples per class into %s", per_class, folder)
-    api.sample(plan.run_dir, None, folder, seed=options.seed, which=study.gan.checkpoint, per_class=per_class,
-               ema=options.ema, truncation=options.truncation, batch_size=options.batch_size or None, resume=True,
-               data_root=data_root, progress=progress)
+    request = ExportRequest(per_class=per_class, seed=options.seed, checkpoint=study.gan.checkpoint, ema=options.ema,
+                            truncation=options.truncation, batch_size=options.batch_size or None, resume=True)
+    api.sample(plan.run_dir, folder, request, data_root, progress)
     return folder, time.perf_counter() - start
 
 
