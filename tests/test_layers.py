@@ -1,5 +1,6 @@
-"""The layer rules are data: pyproject.toml's import-linter contract holds on this checkout, it lists the layers the
-design names (top down), and an upward import breaks it with the offending import named."""
+"""The layer rules are data: pyproject.toml's import-linter contracts hold on this checkout, they list the layers the
+design names (top down) and forbid circles between the package's folders, and an upward import breaks them with the
+offending import named."""
 import os
 import shutil
 import subprocess
@@ -21,17 +22,18 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess:
                            "--no-cache", "--no-logo"], cwd=root, env=env, capture_output=True, text=True)
 
 
-def test_the_contract_names_the_layers_top_down():
+def test_the_contracts_name_the_layers_top_down_and_forbid_circles_between_folders():
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
-    (contract,) = config["contracts"]
-    assert config["root_package"] == "multigan" and contract["type"] == "layers"
-    assert contract["containers"] == ["multigan"] and contract["layers"] == LAYERS
+    layers, acyclic = config["contracts"]
+    assert config["root_package"] == "multigan" and layers["type"] == "layers"
+    assert layers["containers"] == ["multigan"] and layers["layers"] == LAYERS
+    assert acyclic["type"] == "acyclic_siblings" and acyclic["ancestors"] == ["multigan"] and acyclic["depth"] == 0
 
 
 def test_the_package_keeps_its_layers():
     result = lint_imports(REPO)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 kept, 0 broken" in result.stdout
+    assert "2 kept, 0 broken" in result.stdout
 
 
 def test_an_upward_import_breaks_the_contract_and_is_named(tmp_path):
@@ -42,3 +44,4 @@ def test_an_upward_import_breaks_the_contract_and_is_named(tmp_path):
                    encoding="utf-8")
     result = lint_imports(tmp_path)
     assert result.returncode == 1 and "multigan.api is not allowed to import multigan.bench" in result.stdout
+    assert "No cycles are allowed in multigan." in result.stdout  # the circle it closes (bench imports api)
