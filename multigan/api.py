@@ -181,13 +181,19 @@ def load_run(run: str | Path, which: str = "latest", device: str = "auto",
     """The run's config and its model with the checkpoint's weights (the EMA copy where there is one, unless
     `ema` says otherwise), in eval mode. Needs no data: the data info travels in the checkpoint."""
     folder = resolve_checkpoint(run, which)
+    config, model, _ = load_checkpoint(folder, device, ema)
+    return config, model, folder
+
+
+def load_checkpoint(folder: Path, device: str = "auto", ema: bool | None = None) -> tuple[RunConfig, GANModel, bool]:
+    """A checkpoint folder's config, its model in eval mode, and whether the EMA weights were loaded."""
     meta = ckpt.read_meta(folder)
     config = from_dict(meta["config"], source=str(folder / ckpt.META_FILE))
     info = DataInfo(**{**meta["info"], "shape": tuple(meta["info"]["shape"])})
     model = build_model(config, info, select_device(device))
-    model.loaded_ema = load_weights(model, folder, ema)
+    used_ema = load_weights(model, folder, ema)
     model.eval()
-    return config, model, folder
+    return config, model, used_ema
 
 
 def sample(run: str | Path, out: str | Path, request: ExportRequest = ExportRequest(),
@@ -198,7 +204,8 @@ def sample(run: str | Path, out: str | Path, request: ExportRequest = ExportRequ
     classifier, with manifest.json). `confidence` replaces the domain classifier that `request.min_confidence`
     would build from the run's dataset under `data_root` (tests)."""
     request.check()
-    config, model, folder = load_run(run, request.checkpoint, ema=request.ema)
+    folder = resolve_checkpoint(run, request.checkpoint)
+    config, model, used_ema = load_checkpoint(folder, ema=request.ema)
     if isinstance(model, Translator):
         raise UserError(f"{run}: a {config.model_name} run translates images: translate `input` DIR (the images to "
                         "translate) into `out` DIR")
@@ -216,7 +223,7 @@ def sample(run: str | Path, out: str | Path, request: ExportRequest = ExportRequ
         confidence = confidence_filter(config, model, request.min_confidence, data_root)
     record = provenance(run, config, model, folder)
     plan = ExportPlan(labels, counts, request.seed, request.batch_size or config.eval.batch_size, fmt, sampling,
-                      model.loaded_ema, record["checkpoint_sha256"], confidence and confidence.threshold,
+                      used_ema, record["checkpoint_sha256"], confidence and confidence.threshold,
                       confidence and confidence.identity)
     job = Export(model, modality, plan, out, record, confidence, request.max_generated, progress)
     return job.run(resume=request.resume, overwrite=request.overwrite)
