@@ -41,7 +41,7 @@ def run_folder(config: RunConfig, out: str | Path | None, overwrite: bool) -> Pa
     if run_dir.exists() and any(run_dir.iterdir()):
         if not overwrite:
             raise RunFolderError(
-                f"{run_dir} already exists; pass --resume {run_dir} to continue it or --overwrite to start over"
+                f"{run_dir} already exists; pass `resume` {run_dir} to continue it or `overwrite` to start over"
             )
         shutil.rmtree(run_dir)
     return run_dir

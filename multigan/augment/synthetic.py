@@ -85,7 +85,7 @@ def ensure_trained(plan: GanPlan, data_root: str | Path | None, progress: bool) 
         differ = sorted(s for s in wanted if s != "out" and saved.get(s) != wanted[s])
         if differ:
             raise StudyError(f"{plan.run_dir} holds a GAN trained with other {', '.join(differ)} settings than the "
-                             f"study's recipe ({plan.config.source}); remove that folder or choose another --out")
+                             f"study's recipe ({plan.config.source}); remove that folder or choose another `out`")
         log.info("GAN %s already trained (%d steps): skipped", plan.run_dir, done)
         return 0.0
     start = time.perf_counter()
