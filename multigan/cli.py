@@ -228,7 +228,7 @@ def cmd_recipes(args: argparse.Namespace) -> None:
 
 
 def cmd_augment_eval(args: argparse.Namespace) -> None:
-    from multigan.augment.runner import augment_eval
+    from multigan.augment.commands import augment_eval
 
     try:
         summary = augment_eval(args.study, args.out, args.data_root, progress=not args.quiet)

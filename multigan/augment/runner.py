@@ -23,7 +23,7 @@ import torch
 from multigan.augment import cells as grid_cells
 from multigan.augment.downstream import labels_of, rows_by_class
 from multigan.augment.report import write_report
-from multigan.augment.study import StudyConfig, StudyError, load_study
+from multigan.augment.study import StudyConfig, StudyError
 from multigan.augment.synthetic import EXPORT_READERS, GanPlan, ensure_trained, export_pool, gan_plan, read_pool
 from multigan.core.data import Dataset, resolve_data_root
 from multigan.core.distributed import select_device
@@ -115,10 +115,3 @@ def run_study(study: StudyConfig, out: str | Path | None = None, data_root: str 
     summary["paths"] = {name: str(path) for name, path in write_report(summary, out).items()}
     log.info("study %s: %d cells; report in %s", study.name, len(records), out)
     return summary
-
-
-def augment_eval(study: str | Path, out: str | Path | None = None, data_root: str | Path | None = None,
-                 progress: bool = True) -> dict[str, Any]:
-    """`multigan augment-eval STUDY`: run (or resume) the study in the file `study` (or recipes/augment/<study>.yaml).
-    Returns its summary (also in <out>/results.json) with the paths of the table and plot."""
-    return run_study(load_study(str(study)), out, data_root, progress)

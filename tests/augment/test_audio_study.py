@@ -8,7 +8,7 @@ import pytest
 import soundfile
 import yaml
 
-from multigan.augment.runner import augment_eval
+from multigan.augment.commands import augment_eval
 
 TINY_WAVEGAN = ["model.model_dim=2", "model.latent_dim=8", "model.d_steps=1", "model.conditional=true",
                 "train.steps=2", "train.batch_size=4", "train.checkpoint_every=2", "train.sample_every=2",

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from multigan.augment.runner import augment_eval
+from multigan.augment.commands import augment_eval
 from multigan.augment import cells
 from multigan.augment.study import StudyConfig, load_study
 
