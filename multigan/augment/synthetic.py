@@ -55,8 +55,8 @@ def gan_plan(study: StudyConfig, out: Path) -> GanPlan:
     except UserError as err:
         key = "gan.run" if gan.run else "gan.recipe"
         raise StudyError(f"{study.source}: {key}: {err}") from None
-    model_class = MODELS.get(plan.config.model_name)
-    if not (issubclass(model_class, ClassConditional) and model_class.trains_conditionally(plan.config.model)):
+    # known before anything is built: a ClassConditional model samples by class when its config's switch is on
+    if not (issubclass(MODELS.get(plan.config.model_name), ClassConditional) and plan.config.model.conditional):
         raise StudyError(f"{study.source}: the GAN ({plan.config.model_name} from {gan.run or gan.recipe}) is not "
                          "class-conditional; a study needs labelled synthetic data (model.conditional: true)")
     return plan

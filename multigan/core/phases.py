@@ -156,16 +156,9 @@ class Modality(Protocol):
 
 class ClassConditional(ABC):
     """A model that can be trained class-conditionally; `num_classes` > 0 when this one was (0: unconditionally).
-    `sample(n, generator, condition=labels (N,))` then draws the requested classes. Its Config declares the switch
-    `conditional: bool`."""
+    `sample(n, generator, condition=labels (N,))` then draws the requested classes."""
 
     num_classes: int
-
-    @classmethod
-    def trains_conditionally(cls, config: Any) -> bool:
-        """Whether a model of this class built from `config` (its Config) will sample by class: known before it is
-        built, e.g. to refuse a study whose GAN would give unlabelled data before anything is trained."""
-        return bool(config.conditional)
 
 
 def conditional_classes(model: Any) -> int:
