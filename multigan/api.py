@@ -1,4 +1,5 @@
-"""The Python API behind the CLI: build a run from a recipe, train it, load it back, sample from it."""
+"""The Python API behind the CLI: the run lifecycle (train, load, sample, translate, evaluate). The applications
+(augment/, bench/) stand on it; it imports none of them (pyproject.toml's import-linter contract)."""
 from __future__ import annotations
 
 import dataclasses
