@@ -1,4 +1,5 @@
-"""The Python API behind the CLI: build a run from a recipe, train it, load it back, sample from it."""
+"""The Python API behind the CLI: the run lifecycle (train, load, sample, translate, evaluate). The applications
+(augment/, bench/) stand on it; it imports none of them (pyproject.toml's import-linter contract)."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +11,7 @@ from typing import Any, Callable
 
 import torch
 
-from multigan import __version__, export
+from multigan import __version__
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader, cache_dir, resolve_data_root
 from multigan.core.distributed import (
@@ -18,11 +19,13 @@ from multigan.core.distributed import (
     select_device, world_size,
 )
 from multigan.core.files import file_sha256, write_json_atomic, write_text_atomic
-from multigan.core.phases import Batch, DataInfo, GANModel
+from multigan.core.phases import Batch, DataInfo, FolderTranslatingModality, GANModel, Translator
 from multigan.core.speed import check_amp, check_compiler, configure_threads
 from multigan.core.sync_batchnorm import convert_sync_batchnorm
 from multigan.core.trainer import Trainer
 from multigan.errors import UserError
+from multigan.export import ConfidenceFilter, Export, ExportPlan, ExportRequest
+from multigan.export.request import DEFAULT_COUNT, export_format, plan_counts, sampling_arguments
 from multigan.metrics.base import EvalContext
 from multigan.core.sampling import generate
 from multigan.metrics.evaluate import Evaluator
@@ -39,7 +42,7 @@ def run_folder(config: RunConfig, out: str | Path | None, overwrite: bool) -> Pa
     if run_dir.exists() and any(run_dir.iterdir()):
         if not overwrite:
             raise RunFolderError(
-                f"{run_dir} already exists; pass --resume {run_dir} to continue it or --overwrite to start over"
+                f"{run_dir} already exists; pass `resume` {run_dir} to continue it or `overwrite` to start over"
             )
         shutil.rmtree(run_dir)
     return run_dir
@@ -56,14 +59,8 @@ def eval_context(config: RunConfig, info: DataInfo, data_root: Path, device: tor
     return EvalContext(info, config.data_name, config.data, data_root, cache_dir(data_root), device)
 
 
-def train(
-    config: RunConfig,
-    data_root: str | Path | None = None,
-    out: str | Path | None = None,
-    resume: str | Path | None = None,
-    overwrite: bool = False,
-    progress: bool = True,
-) -> Path:
+def train(config: RunConfig, data_root: str | Path | None = None, out: str | Path | None = None,
+          resume: str | Path | None = None, overwrite: bool = False, progress: bool = True) -> Path:
     """Train `config` into a new run folder, or continue the run in `resume` from its latest checkpoint.
     Under torchrun every process calls this; they join one process group and rank 0 writes the run folder."""
     device = select_device(config.train.device)
@@ -173,7 +170,7 @@ def load_weights(model: GANModel, folder: Path, ema: bool | None = None) -> bool
     networks = ckpt.load_networks(folder)
     has_ema = any(name.startswith("ema:") for name in networks)
     if ema and not has_ema:
-        raise ckpt.CheckpointError(f"{folder}: no EMA weights (the run trained with train.ema: 0); drop --ema")
+        raise ckpt.CheckpointError(f"{folder}: no EMA weights (the run trained with train.ema: 0); drop `ema`")
     use_ema = has_ema if ema is None else ema
     for name, net in model.networks().items():
         net.load_state_dict(networks.get(f"ema:{name}", networks[name]) if use_ema else networks[name])
@@ -185,55 +182,52 @@ def load_run(run: str | Path, which: str = "latest", device: str = "auto",
     """The run's config and its model with the checkpoint's weights (the EMA copy where there is one, unless
     `ema` says otherwise), in eval mode. Needs no data: the data info travels in the checkpoint."""
     folder = resolve_checkpoint(run, which)
+    config, model, _ = load_checkpoint(folder, device, ema)
+    return config, model, folder
+
+
+def load_checkpoint(folder: Path, device: str = "auto", ema: bool | None = None) -> tuple[RunConfig, GANModel, bool]:
+    """A checkpoint folder's config, its model in eval mode, and whether the EMA weights were loaded."""
     meta = ckpt.read_meta(folder)
     config = from_dict(meta["config"], source=str(folder / ckpt.META_FILE))
     info = DataInfo(**{**meta["info"], "shape": tuple(meta["info"]["shape"])})
     model = build_model(config, info, select_device(device))
-    model.loaded_ema = load_weights(model, folder, ema)
+    used_ema = load_weights(model, folder, ema)
     model.eval()
-    return config, model, folder
+    return config, model, used_ema
 
 
-def sample(run: str | Path, n: int | None, out: str | Path, grid: bool = False, seed: int = 0,
-           which: str = "latest", *, per_class: int | None = None, classes: str | None = None,
-           ema: bool | None = None, truncation: float | None = None, temperature: float | None = None,
-           fmt: str | None = None, batch_size: int | None = None, min_confidence: float | None = None,
-           max_generated: int | None = None, overwrite: bool = False, resume: bool = False,
-           data_root: str | Path | None = None, confidence: export.ConfidenceFilter | None = None,
-           progress: bool = False) -> Path:
-    """Samples from a run: one preview file (`grid`), or a labelled export into the folder `out` (see
-    multigan/export.py: exact counts per class, resumable, optionally filtered by the domain classifier, with
-    manifest.json). `confidence` replaces the domain classifier that `min_confidence` would build (tests)."""
-    config, model, folder = load_run(run, which, ema=ema)
-    if hasattr(model, "translate"):
-        raise UserError(f"{run}: a {config.model_name} run translates images: pass --input DIR (the images to "
-                        "translate) and --out DIR")
-    if seed < 0:
-        raise UserError(f"--seed must be 0 or more, got {seed}")
+def sample(run: str | Path, out: str | Path, request: ExportRequest = ExportRequest(),
+           data_root: str | Path | None = None, progress: bool = False, *,
+           confidence: ConfidenceFilter | None = None) -> Path:
+    """Samples from a run as `request` asks: one preview file (`request.grid`) at `out`, or a labelled export into
+    the folder `out` (multigan/export/: exact counts per class, resumable, optionally filtered by the domain
+    classifier, with manifest.json). `confidence` replaces the domain classifier that `request.min_confidence`
+    would build from the run's dataset under `data_root` (tests)."""
+    request.check()
+    folder = resolve_checkpoint(run, request.checkpoint)
+    config, model, used_ema = load_checkpoint(folder, ema=request.ema)
+    if isinstance(model, Translator):
+        raise UserError(f"{run}: a {config.model_name} run translates images: translate `input` DIR (the images to "
+                        "translate) into `out` DIR")
     modality = MODALITIES.get(model.info.modality)
-    sampling = export.sampling_arguments(model, truncation, temperature)
+    sampling = sampling_arguments(model, request)
     out = Path(out)
-    if grid:
-        if n is not None and n < 1:
-            raise UserError(f"--n must be at least 1, got {n}")
-        samples = generate(model, n or 64, seed, config.eval.batch_size, **sampling)
+    if request.grid:
+        samples = generate(model, request.n or DEFAULT_COUNT, request.seed, config.eval.batch_size, **sampling)
         return modality.save_samples(samples, out if out.suffix else out.with_suffix(modality.preview_suffix),
                                      model.info)
-    labels, counts = export.plan_counts(model, n, per_class, classes)
-    if max_generated is not None and max_generated < 1:
-        raise UserError(f"--max-generated must be at least 1, got {max_generated}")
-    fmt = export.export_format(modality, fmt)
-    if (min_confidence is not None or confidence is not None) and labels[0] is None:
-        raise UserError("--min-confidence needs a class-conditional model (it keeps samples the domain classifier "
-                        "gives their requested class)")
-    if min_confidence is not None and confidence is None:
-        confidence = confidence_filter(config, model, min_confidence, data_root)
+    filtered = request.min_confidence is not None or confidence is not None
+    labels, counts = plan_counts(model, request, filtered)
+    fmt = export_format(modality, request.format)
+    if request.min_confidence is not None and confidence is None:
+        confidence = confidence_filter(config, model, request.min_confidence, data_root)
     record = provenance(run, config, model, folder)
-    plan = export.ExportPlan(labels, counts, seed, batch_size or config.eval.batch_size, fmt, sampling,
-                             model.loaded_ema, record["checkpoint_sha256"], confidence and confidence.threshold,
-                             confidence and confidence.identity)
-    job = export.Export(model, modality, plan, out, record, confidence, max_generated, progress)
-    return job.run(resume=resume, overwrite=overwrite)
+    plan = ExportPlan(labels, counts, request.seed, request.batch_size or config.eval.batch_size, fmt, sampling,
+                      used_ema, record["checkpoint_sha256"], confidence and confidence.threshold,
+                      confidence and confidence.identity)
+    job = Export(model, modality, plan, out, record, confidence, request.max_generated, progress)
+    return job.run(resume=request.resume, overwrite=request.overwrite)
 
 
 def provenance(run: str | Path, config: RunConfig, model: GANModel, folder: Path) -> dict[str, Any]:
@@ -248,11 +242,9 @@ def provenance(run: str | Path, config: RunConfig, model: GANModel, folder: Path
 
 
 def confidence_filter(config: RunConfig, model: GANModel, threshold: float,
-                      data_root: str | Path | None) -> export.ConfidenceFilter:
+                      data_root: str | Path | None) -> ConfidenceFilter:
     """The run's domain classifier (trained on its dataset's labels, cached; the one the metrics use) as a filter
     that keeps samples it gives their requested class with probability >= `threshold`."""
-    if not 0 < threshold <= 1:
-        raise UserError(f"--min-confidence must be in (0, 1], got {threshold}")
     from multigan.metrics.classifier import ClassifierExtractor
 
     root = resolve_data_root(data_root)
@@ -265,36 +257,31 @@ def confidence_filter(config: RunConfig, model: GANModel, threshold: float,
         labels = samples["label"].to(logits.device)
         return torch.softmax(logits.float(), dim=1).gather(1, labels[:, None])[:, 0]  # (N,) p(requested class)
 
-    return export.ConfidenceFilter(threshold, score, extractor.identity())
+    return ConfidenceFilter(threshold, score, extractor.identity())
 
 
 def translate(run: str | Path, input_dir: str | Path, out: str | Path, direction: str | None = None,
               which: str = "latest") -> dict[str, Any]:
     """Translate every image in `input_dir` with a translation run (pix2pix, CycleGAN) into `out`."""
     config, model, folder = load_run(run, which)
-    translator = getattr(MODALITIES.get(model.info.modality), "translate_folder", None)
-    if translator is None or not hasattr(model, "translate"):
-        raise UserError(f"{run}: a {config.model_name} run generates rather than translates; --input is for "
+    modality = MODALITIES.get(model.info.modality)
+    if not (isinstance(model, Translator) and isinstance(modality, FolderTranslatingModality)):
+        raise UserError(f"{run}: a {config.model_name} run generates rather than translates; `input` is for "
                         "translation runs (pix2pix, cyclegan)")
     manifest = {"model": config.model_name, "data": config.data_name, "checkpoint": str(folder),
                 "checkpoint_sha256": file_sha256(folder / ckpt.NETWORKS_FILE),
                 "step": ckpt.read_meta(folder).get("global_step")}
-    return translator(model, Path(input_dir), Path(out), direction, manifest)
+    return modality.translate_folder(model, Path(input_dir), Path(out), direction, manifest)
 
 
-def evaluate(
-    run: str | Path,
-    overrides: dict[str, Any] | None = None,
-    data_root: str | Path | None = None,
-    which: str = "latest",
-    out: str | Path | None = None,
-) -> dict[str, Any]:
+def evaluate(run: str | Path, overrides: dict[str, Any] | None = None, data_root: str | Path | None = None,
+             which: str = "latest", out: str | Path | None = None) -> dict[str, Any]:
     """Score a run's checkpoint with its recipe's `eval:` metrics (fields replaced by `overrides`); writes
     eval.json (values with their protocols) into the run folder, or to `out`."""
     config, model, folder = load_run(run, which)
     eval_config = dataclasses.replace(config.eval, **(overrides or {}))
     if not eval_config.metrics:
-        raise UserError(f"{run}: no metrics to compute; pass --metrics (e.g. fid,kid,is for images)")
+        raise UserError(f"{run}: no metrics to compute; pass `metrics` (e.g. fid,kid,is for images)")
     root = resolve_data_root(data_root)
     evaluator = Evaluator(eval_config, eval_context(config, model.info, root, model.device))
     results = evaluator(model)
@@ -311,40 +298,3 @@ def evaluate(
     record["path"] = str(target)
     return record
 
-
-def augment_eval(study: str | Path, out: str | Path | None = None, data_root: str | Path | None = None,
-                 progress: bool = True) -> dict[str, Any]:
-    """Run (or resume) the augmentation study in the file `study` (or recipes/augment/<study>.yaml): see
-    multigan/augment/. Returns its summary (also in <out>/results.json) with the paths of the table and plot."""
-    from multigan.augment.runner import run_study
-    from multigan.augment.study import load_study
-
-    return run_study(load_study(str(study)), out, data_root, progress)
-
-
-def bench(suite: str, out: str | Path, data_root: str | Path | None = None, inline: bool = False) -> dict[str, Any]:
-    """`multigan bench SUITE --out DIR`: check the whole suite (every problem at once), train the runs not yet
-    complete in `out` (each in its own process unless `inline`), then write the report. Returns
-    {"outcome": run -> done/failed/skipped, "report": the report's folder}."""
-    from multigan.bench.runner import run_suite
-    from multigan.bench.suite import load_suite
-
-    loaded, planned = load_suite(suite)
-    outcome = run_suite(loaded, planned, Path(out), None if data_root is None else str(data_root), inline)
-    bench_report(out, loaded, planned)
-    return {"outcome": outcome, "report": Path(out)}
-
-
-def bench_report(out: str | Path, suite: Any = None, planned: Any = None) -> Path:
-    """Write report.json (from the run records; skipped when `suite` is None: `--report-only` reads the existing
-    one), report.md and report.html into `out`."""
-    from multigan.bench import report, report_render
-
-    out = Path(out)
-    if suite is not None:
-        report.write_json(report.collect(suite, planned, out), out)
-    data = report.load_report(out)
-    parts = report.document(data, out)
-    report_render.render_markdown(parts, out)
-    report_render.render_html(parts, out, f"Bench report: {data['suite']['name']}")
-    return out / "report.html"

@@ -1,15 +1,20 @@
-"""`multigan` command line: thin — parses arguments and calls `multigan.api`.
+"""`multigan` command line: thin — parses arguments and calls `multigan.api`, or the applications above it
+(`multigan.augment`, `multigan.bench`).
 
 User mistakes end as one line on stderr and exit status 1; Ctrl-C says how to resume.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
+
+from multigan.errors import UserError  # no torch: `--help` stays fast
 
 EPILOG = """examples:
   multigan recipes                                        list the recipes
@@ -135,7 +140,6 @@ def rank() -> int:
 
 def cmd_train(args: argparse.Namespace) -> None:
     from multigan import api
-    from multigan.errors import UserError
     from multigan.recipe import dump_yaml, load_recipe, non_defaults, resolve_recipe
 
     if args.recipe is None and args.resume is None:
@@ -166,7 +170,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def cmd_sample(args: argparse.Namespace) -> None:
     from multigan import api
-    from multigan.errors import UserError
+    from multigan.export import ExportRequest
 
     if args.input is not None:
         if args.grid:
@@ -178,18 +182,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
         return
     if args.direction is not None:
         raise UserError("--direction only applies with --input DIR (translating a folder)")
-    if args.grid and (args.per_class or args.classes or args.resume or args.min_confidence or args.format):
-        raise UserError("--grid writes one preview file; --per-class, --classes, --format, --min-confidence and "
-                        "--resume are for exports into a folder")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
-    options = dict(per_class=args.per_class, classes=args.classes, ema=args.ema, truncation=args.truncation,
-                   temperature=args.temperature, fmt=args.format, batch_size=args.batch_size,
-                   min_confidence=args.min_confidence, max_generated=args.max_generated, overwrite=args.overwrite,
-                   resume=args.resume, data_root=args.data_root, progress=not args.quiet)
+    # every field of the request is the dest of the flag that sets it (--per-class -> per_class)
+    request = ExportRequest(**{field.name: vars(args)[field.name] for field in dataclasses.fields(ExportRequest)})
     try:
-        path = api.sample(args.run, args.n, args.out, grid=args.grid, seed=args.seed, which=args.checkpoint,
-                          **options)
+        path = api.sample(args.run, args.out, request, args.data_root, progress=not args.quiet)
     except KeyboardInterrupt:
         print("multigan: interrupted; rerun the same command with --resume to continue the export", file=sys.stderr)
         raise SystemExit(130) from None
@@ -205,17 +201,12 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from multigan import api
     from multigan.metrics.report import format_table
 
-    overrides = {}
+    named = ("features", "inception_weights", "vggish_weights")  # flags named after the eval: field they replace
+    overrides = {key: vars(args)[key] for key in named if vars(args)[key]}
     if args.metrics:
         overrides["metrics"] = [m.strip() for m in args.metrics.split(",") if m.strip()]
     if args.n is not None:
         overrides["n_samples"] = args.n
-    if args.features:
-        overrides["features"] = args.features
-    if args.inception_weights:
-        overrides["inception_weights"] = args.inception_weights
-    if args.vggish_weights:
-        overrides["vggish_weights"] = args.vggish_weights
     record = api.evaluate(args.run, overrides, args.data_root, args.checkpoint, args.out)
     print(format_table(record["metrics"]))
     print(f"step {record['step']}; values and protocols written to {record['path']}")
@@ -237,10 +228,10 @@ def cmd_recipes(args: argparse.Namespace) -> None:
 
 
 def cmd_augment_eval(args: argparse.Namespace) -> None:
-    from multigan import api
+    from multigan.augment.commands import augment_eval
 
     try:
-        summary = api.augment_eval(args.study, args.out, args.data_root, progress=not args.quiet)
+        summary = augment_eval(args.study, args.out, args.data_root, progress=not args.quiet)
     except KeyboardInterrupt:
         print("multigan: interrupted; rerun the same command to resume the study (finished cells are kept)",
               file=sys.stderr)
@@ -250,19 +241,18 @@ def cmd_augment_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    from multigan import api
-    from multigan.errors import UserError
+    from multigan.bench.commands import bench, bench_report
 
     if args.report_only:
         if args.suite or args.out:
             raise UserError("--report-only DIR rebuilds an existing report; give no SUITE and no --out with it")
-        print(f"report rebuilt from {Path(args.report_only) / 'report.json'}: {api.bench_report(args.report_only)}")
+        print(f"report rebuilt from {Path(args.report_only) / 'report.json'}: {bench_report(args.report_only)}")
         return
     if not args.suite or not args.out:
         raise UserError("multigan bench needs a SUITE and --out DIR (or --report-only DIR); suites are in "
                         "recipes/bench/")
     try:
-        result = api.bench(args.suite, args.out, args.data_root, inline=args.inline)
+        result = bench(args.suite, args.out, args.data_root, inline=args.inline)
     except KeyboardInterrupt:
         print("multigan: interrupted; rerun the same command to continue (finished runs are kept)", file=sys.stderr)
         raise SystemExit(130) from None
@@ -271,13 +261,20 @@ def cmd_bench(args: argparse.Namespace) -> None:
           f"failed; report: {result['report'] / 'report.html'} (and report.md, report.json)")
 
 
+POSITIONALS = {"command", "recipe", "run", "study", "suite"}  # the arguments that are no --flag
+
+
+def in_flag_terms(message: str, args: argparse.Namespace) -> str:
+    """The library quotes a setting as `per_class`; the user set it as --per-class (other quoted names stay)."""
+    options = set(vars(args)) - POSITIONALS
+    return re.sub(r"`([a-z_]+)`", lambda m: "--" + m[1].replace("_", "-") if m[1] in options else m[0], message)
+
+
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "recipes": cmd_recipes,
             "augment-eval": cmd_augment_eval, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:
-    from multigan.errors import UserError
-
     args = build_parser().parse_args(argv)
     # what the library says once (conversions, skipped files, a classifier being trained) reaches the terminal
     handler = logging.StreamHandler(sys.stderr)
@@ -288,8 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         COMMANDS[args.command](args)
     except UserError as err:
-        if rank() == 0 or not getattr(err, "same_on_every_rank", False):  # torchrun: one line, not one per rank
-            print(f"multigan: error: {err}", file=sys.stderr)
+        if rank() == 0 or not err.same_on_every_rank:  # torchrun: one line, not one per rank
+            print(f"multigan: error: {in_flag_terms(str(err), args)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("multigan: interrupted; `multigan train --resume RUN` continues from the last checkpoint", file=sys.stderr)

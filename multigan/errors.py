@@ -7,3 +7,6 @@ an output folder that already exists. Its message names the file/key and what wa
 
 class UserError(Exception):
     """A mistake in the user's input or environment; `str(err)` is one line that says what to do."""
+
+    # raised alike by every process of a torchrun launch (the same recipe, the same check): rank 0 alone prints it
+    same_on_every_rank: bool = False

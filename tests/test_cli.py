@@ -61,6 +61,8 @@ def test_existing_output_folder_needs_resume_or_overwrite(tmp_path, capsys):
     (tmp_path / "run" / "keep.txt").write_text("mine")
     code, _, err = run(capsys, "train", "dcgan_digits", "--out", str(tmp_path / "run"), "--set", *TINY)
     assert code == 1 and "--resume" in one_error_line(err) and (tmp_path / "run" / "keep.txt").is_file()
+    # the library says `resume` and `overwrite` (api.train's parameters); the CLI says its flags
+    assert f"pass --resume {tmp_path / 'run'} to continue it or --overwrite to start over" in one_error_line(err)
 
 
 def test_resume_without_checkpoint(tmp_path, capsys):

@@ -13,7 +13,8 @@ from torchvision.datasets import ImageFolder
 
 from multigan import api, export
 from multigan.cli import main
-from multigan.core.files import file_sha256
+from multigan.core.files import OutputExistsError, file_sha256
+from multigan.export import ExportRequest
 from multigan.images.dcgan import DCGAN
 from multigan.recipe import load_recipe
 
@@ -43,7 +44,8 @@ def contents(folder: Path) -> dict[str, bytes]:
 
 
 def test_image_export_is_an_imagefolder_with_exact_counts_and_provenance(cond_run, tmp_path):
-    out = api.sample(cond_run, None, tmp_path / "aug", per_class=3, classes="1,3,7", batch_size=4, truncation=0.5)
+    request = ExportRequest(per_class=3, classes="1,3,7", batch_size=4, truncation=0.5)
+    out = api.sample(cond_run, tmp_path / "aug", request)
     dataset = ImageFolder(str(out))
     assert dataset.classes == ["1", "3", "7"] and Counter(dataset.targets) == {0: 3, 1: 3, 2: 3}
     # the index numbers run over the whole export, so a class folder holds distinct names and the total is 9
@@ -69,18 +71,18 @@ def test_truncation_redraws_every_latent_value_outside_the_bound(cond_run):
 
 
 def test_n_is_split_evenly_and_step_n_names_a_checkpoint(cond_run, tmp_path):
-    out = api.sample(cond_run, 23, tmp_path / "aug", which="step-2", ema=False)
+    out = api.sample(cond_run, tmp_path / "aug", ExportRequest(n=23, checkpoint="step-2", ema=False))
     counts = json.loads((out / "manifest.json").read_text())["counts"]
     assert counts == {str(d): 3 if d < 3 else 2 for d in range(10)}  # 23 = 10 x 2 + 3
     assert Counter(p.parent.name for p in out.rglob("*.png")) == counts
 
 
 def test_same_seed_same_files_other_seed_or_weights_other_files(cond_run, tmp_path):
-    first = contents(api.sample(cond_run, 6, tmp_path / "a", batch_size=4))
-    assert contents(api.sample(cond_run, 6, tmp_path / "b", batch_size=4)) == first
+    first = contents(api.sample(cond_run, tmp_path / "a", ExportRequest(n=6, batch_size=4)))
+    assert contents(api.sample(cond_run, tmp_path / "b", ExportRequest(n=6, batch_size=4))) == first
     pngs = {k: v for k, v in first.items() if k.endswith(".png")}
-    other_seed = contents(api.sample(cond_run, 6, tmp_path / "c", seed=1, batch_size=4))
-    raw = contents(api.sample(cond_run, 6, tmp_path / "d", ema=False, batch_size=4))
+    other_seed = contents(api.sample(cond_run, tmp_path / "c", ExportRequest(n=6, seed=1, batch_size=4)))
+    raw = contents(api.sample(cond_run, tmp_path / "d", ExportRequest(n=6, ema=False, batch_size=4)))
     assert all(other_seed[k] != v and raw[k] != v for k, v in pngs.items())
 
 
@@ -102,24 +104,24 @@ def killing_after(monkeypatch, batches):
 
 
 def test_a_killed_export_leaves_no_folder_and_resumes_to_the_same_bytes(cond_run, tmp_path, monkeypatch):
-    whole = contents(api.sample(cond_run, None, tmp_path / "whole", per_class=2, batch_size=3))
+    whole = contents(api.sample(cond_run, tmp_path / "whole", ExportRequest(per_class=2, batch_size=3)))
     with monkeypatch.context() as patch:
         killing_after(patch, 3)
         with pytest.raises(Killed):
-            api.sample(cond_run, None, tmp_path / "cut", per_class=2, batch_size=3)
+            api.sample(cond_run, tmp_path / "cut", ExportRequest(per_class=2, batch_size=3))
     assert not (tmp_path / "cut").exists() and (tmp_path / ".cut.partial").is_dir()
     with pytest.raises(export.ExportError, match=r"other settings \(seed was 0, now 5\)"):
-        api.sample(cond_run, None, tmp_path / "cut", per_class=2, batch_size=3, seed=5, resume=True)
-    with pytest.raises(export.OutputExistsError, match="pass --resume"):
-        api.sample(cond_run, None, tmp_path / "cut", per_class=2, batch_size=3)
+        api.sample(cond_run, tmp_path / "cut", ExportRequest(per_class=2, batch_size=3, seed=5, resume=True))
+    with pytest.raises(OutputExistsError, match="pass `resume`"):
+        api.sample(cond_run, tmp_path / "cut", ExportRequest(per_class=2, batch_size=3))
     (tmp_path / ".cut.partial" / "0" / ".00010.png.x1y2.tmp").write_bytes(b"half a PNG")  # a kill mid-write
-    resumed = api.sample(cond_run, None, tmp_path / "cut", per_class=2, batch_size=3, resume=True)
+    resumed = api.sample(cond_run, tmp_path / "cut", ExportRequest(per_class=2, batch_size=3, resume=True))
     assert contents(resumed) == whole and len(whole) == 21  # 20 PNGs and manifest.json, byte for byte
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut", "whole"]
     # resuming a finished export of the same settings is a no-op; of other settings, an error
-    assert api.sample(cond_run, None, tmp_path / "cut", per_class=2, batch_size=3, resume=True) == resumed
+    assert api.sample(cond_run, tmp_path / "cut", ExportRequest(per_class=2, batch_size=3, resume=True)) == resumed
     with pytest.raises(export.ExportError, match="finished export of other settings"):
-        api.sample(cond_run, None, tmp_path / "cut", per_class=3, batch_size=3, resume=True)
+        api.sample(cond_run, tmp_path / "cut", ExportRequest(per_class=3, batch_size=3, resume=True))
 
 
 def pseudo_probability(image_uint8: np.ndarray) -> float:
@@ -139,7 +141,8 @@ def test_the_confidence_filter_drops_what_it_should(cond_run, tmp_path):
         return p
 
     stub = export.ConfidenceFilter(0.5, score, {"stub": "sha256 of the pixels"})
-    out = api.sample(cond_run, None, tmp_path / "kept", per_class=4, classes="0,5", batch_size=4, confidence=stub)
+    out = api.sample(cond_run, tmp_path / "kept", ExportRequest(per_class=4, classes="0,5", batch_size=4),
+                     confidence=stub)
     manifest = json.loads((out / "manifest.json").read_text())
     files = sorted(out.rglob("*.png"))
     assert Counter(p.parent.name for p in files) == {"0": 4, "5": 4}
@@ -153,7 +156,8 @@ def test_the_confidence_filter_drops_what_it_should(cond_run, tmp_path):
 def test_the_filter_gives_up_at_its_limit_with_a_clear_error(cond_run, tmp_path):
     never = export.ConfidenceFilter(0.9, lambda samples: torch.zeros(len(samples["image"])), {"stub": "never"})
     with pytest.raises(export.ExportError, match=r"gave up after generating 12 samples.*'0' 0/2"):
-        api.sample(cond_run, None, tmp_path / "none", per_class=2, batch_size=4, confidence=never, max_generated=12)
+        api.sample(cond_run, tmp_path / "none", ExportRequest(per_class=2, batch_size=4, max_generated=12),
+                   confidence=never)
     assert not (tmp_path / "none").exists()
 
 
@@ -177,10 +181,29 @@ def test_min_confidence_with_the_domain_classifier_through_the_cli(cond_run, tmp
     (["--checkpoint", "step-99"], "step-0000099: no such checkpoint"),
     (["--ema"], "no EMA weights"),
     (["--min-confidence", "0.5"], "--min-confidence needs a class-conditional model"),
+    (["--min-confidence", "1.5"], "--min-confidence must be in (0, 1], got 1.5"),
+    (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+    (["--seed", "-1"], "--seed must be 0 or more, got -1"),
+    (["--grid", "--classes", "1"], "--grid writes one preview file; --per-class, --classes, --format, "
+                                   "--min-confidence and --resume are for exports into a folder"),
 ])
 def test_bad_input_on_an_unconditional_run_is_one_line(plain_run, tmp_path, capsys, argv, message):
     code, _, err = run_cli(capsys, "sample", plain_run, "--out", tmp_path / "x", *argv)
     assert code == 1 and message in one_error_line(err) and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("asked, message", [
+    (ExportRequest(n=2, per_class=2), "pass `n` (in total) or `per_class` (of each class), not both"),
+    (ExportRequest(seed=-1), "`seed` must be 0 or more, got -1"),
+    (ExportRequest(max_generated=0), "`max_generated` must be at least 1, got 0"),
+    (ExportRequest(temperature=-1.0), "`temperature` must be positive, got -1.0"),
+    (ExportRequest(min_confidence=0.0), "`min_confidence` must be in (0, 1], got 0.0"),
+    (ExportRequest(grid=True, resume=True), "`grid` writes one preview file"),
+])
+def test_a_request_is_checked_in_the_librarys_terms_before_any_run_is_read(tmp_path, asked, message):
+    with pytest.raises(export.ExportError) as caught:  # not "no such run folder": the run is never read
+        api.sample(tmp_path / "no-run", tmp_path / "x", asked)
+    assert message in str(caught.value) and not list(tmp_path.iterdir())
 
 
 def test_bad_input_on_a_conditional_run_is_one_line(cond_run, tmp_path, capsys):

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from multigan.augment.study import DownstreamConfig
 from multigan.core.data import Dataset
-from multigan.core.phases import Batch, DataInfo
+from multigan.core.phases import Batch, DataInfo, LabelledDataset
 from multigan.metrics.classifier import ClassifierConfig, accuracy, train_classifier
 from multigan.registry import CLASSIFIER_NETWORKS
 
@@ -55,9 +55,8 @@ class Examples:
 
 def labels_of(dataset: Dataset) -> Tensor:
     """(N,) int64 labels of a labelled dataset (the in-memory datasets keep them as `labels`)."""
-    labels = getattr(dataset, "labels", None)
-    if isinstance(labels, Tensor):
-        return labels
+    if isinstance(dataset, LabelledDataset) and dataset.labels is not None:
+        return dataset.labels
     return torch.cat([dataset.gather(chunk)["label"] for chunk in torch.arange(len(dataset)).split(4096)])
 
 

@@ -75,7 +75,7 @@ def study_key(study: StudyConfig, manifest: dict[str, Any], real: Dataset) -> st
     """What decides every cell's result besides the cell itself: the downstream settings, the synthetic pool (its
     export settings and checkpoint digest) and the real data's fingerprint."""
     parts = {"classifier": dataclasses.asdict(study.classifier), "synthetic": manifest["settings"],
-             "only_size": study.synthetic.only_size, "real": getattr(real, "fingerprint", ""),
+             "only_size": study.synthetic.only_size, "real": real.fingerprint,
              "network": CLASSIFIER_NETWORKS.get(real.info.modality).arch_version}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -18,10 +18,11 @@ from multigan import api
 from multigan.augment.study import StudyConfig, StudyError
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import Dataset
-from multigan.core.phases import DataInfo
+from multigan.core.phases import ClassConditional, DataInfo
 from multigan.errors import UserError
+from multigan.export import ExportRequest
 from multigan.recipe import RunConfig, from_dict, load_recipe
-from multigan.registry import DATASETS
+from multigan.registry import DATASETS, MODELS
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ def gan_plan(study: StudyConfig, out: Path) -> GanPlan:
     except UserError as err:
         key = "gan.run" if gan.run else "gan.recipe"
         raise StudyError(f"{study.source}: {key}: {err}") from None
-    if not getattr(plan.config.model, "conditional", False):
+    # known before anything is built: a ClassConditional model samples by class when its config's switch is on
+    if not (issubclass(MODELS.get(plan.config.model_name), ClassConditional) and plan.config.model.conditional):
         raise StudyError(f"{study.source}: the GAN ({plan.config.model_name} from {gan.run or gan.recipe}) is not "
                          "class-conditional; a study needs labelled synthetic data (model.conditional: true)")
     return plan
@@ -83,7 +85,7 @@ def ensure_trained(plan: GanPlan, data_root: str | Path | None, progress: bool) 
         differ = sorted(s for s in wanted if s != "out" and saved.get(s) != wanted[s])
         if differ:
             raise StudyError(f"{plan.run_dir} holds a GAN trained with other {', '.join(differ)} settings than the "
-                             f"study's recipe ({plan.config.source}); remove that folder or choose another --out")
+                             f"study's recipe ({plan.config.source}); remove that folder or choose another `out`")
         log.info("GAN %s already trained (%d steps): skipped", plan.run_dir, done)
         return 0.0
     start = time.perf_counter()
@@ -99,16 +101,16 @@ def export_pool(study: StudyConfig, plan: GanPlan, per_class: int, out: Path, da
     """`per_class` examples of every class, exported once into <out>/synthetic-<digest> (the digest covers the
     request, so a changed one gets a new folder; an interrupted export resumes). The folder and seconds spent."""
     options = study.synthetic
-    request = {"per_class": per_class, "seed": options.seed, "truncation": options.truncation, "ema": options.ema,
-               "checkpoint": study.gan.checkpoint, "run": str(plan.run_dir), "batch_size": options.batch_size}
-    folder = out / f"synthetic-{hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:10]}"
+    asked = {"per_class": per_class, "seed": options.seed, "truncation": options.truncation, "ema": options.ema,
+             "checkpoint": study.gan.checkpoint, "run": str(plan.run_dir), "batch_size": options.batch_size}
+    folder = out / f"synthetic-{hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()[:10]}"
     if (folder / "manifest.json").is_file():
         return folder, 0.0
     start = time.perf_counter()
     log.info("exporting %d synthetic examples per class into %s", per_class, folder)
-    api.sample(plan.run_dir, None, folder, seed=options.seed, which=study.gan.checkpoint, per_class=per_class,
-               ema=options.ema, truncation=options.truncation, batch_size=options.batch_size or None, resume=True,
-               data_root=data_root, progress=progress)
+    request = ExportRequest(per_class=per_class, seed=options.seed, checkpoint=study.gan.checkpoint, ema=options.ema,
+                            truncation=options.truncation, batch_size=options.batch_size or None, resume=True)
+    api.sample(plan.run_dir, folder, request, data_root, progress)
     return folder, time.perf_counter() - start
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 import soundfile
 
 from multigan import api
+from multigan.export import ExportRequest
 from multigan.recipe import load_recipe
 
 TINY = ["model.model_dim=2", "model.latent_dim=8", "model.d_steps=1", "train.steps=2", "train.batch_size=4",
@@ -17,7 +18,7 @@ TINY = ["model.model_dim=2", "model.latent_dim=8", "model.d_steps=1", "train.ste
 def test_audio_export_manifest_loads_and_every_file_decodes_at_the_declared_rate(tmp_path, digit_folder):
     config = load_recipe("wavegan_digits", TINY + [f"data.path={digit_folder}"])
     run = api.train(config, out=tmp_path / "run", progress=False)
-    out = api.sample(run, None, tmp_path / "wavs", per_class=3, classes="0,2", batch_size=4)
+    out = api.sample(run, tmp_path / "wavs", ExportRequest(per_class=3, classes="0,2", batch_size=4))
     manifest = json.loads((out / "manifest.json").read_text())
     rows = list(csv.DictReader((out / "manifest.csv").open(newline="")))
     assert Counter(row["label"] for row in rows) == {"0": 3, "2": 3} == manifest["counts"]

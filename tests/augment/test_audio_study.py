@@ -8,7 +8,7 @@ import pytest
 import soundfile
 import yaml
 
-from multigan import api
+from multigan.augment.commands import augment_eval
 
 TINY_WAVEGAN = ["model.model_dim=2", "model.latent_dim=8", "model.d_steps=1", "model.conditional=true",
                 "train.steps=2", "train.batch_size=4", "train.checkpoint_every=2", "train.sample_every=2",
@@ -37,7 +37,7 @@ def test_audio_study_reads_its_wav_export_back_with_the_real_labels(tmp_path, to
              "classifier": {"steps": 2, "batch_size": 8, "width": 4, "embedding_dim": 8}, "device": "cpu"}
     path = tmp_path / "audio.yaml"
     path.write_text(yaml.safe_dump(study))
-    summary = api.augment_eval(path, tmp_path / "out", progress=False)
+    summary = augment_eval(path, tmp_path / "out", progress=False)
     rows = {(r["kind"], r["budget"], r["ratio"]): r for r in summary["rows"]}
     assert rows[("real", 0.5, None)]["n_real"] == 12 and rows[("mixed", 1.0, 1.0)]["n_synthetic"] == 24
     assert rows[("synthetic", None, None)]["n_synthetic"] == 24 and summary["n_test"] == 24

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from multigan import api
+from multigan.augment.commands import augment_eval
 from multigan.augment import cells
 from multigan.augment.study import StudyConfig, load_study
 
@@ -31,7 +31,7 @@ def write_study(folder: Path, **changes) -> Path:
 def finished(tmp_path_factory):
     folder = tmp_path_factory.mktemp("study")
     out = folder / "out"
-    return write_study(folder), out, api.augment_eval(write_study(folder), out, progress=False)
+    return write_study(folder), out, augment_eval(write_study(folder), out, progress=False)
 
 
 @pytest.mark.slow
@@ -62,7 +62,7 @@ def test_rerun_skips_finished_cells_and_redoes_missing_ones(finished, caplog):
     (out / "cells" / "real-b1-s1.json").unlink()  # as if killed during that cell
     before = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
     with caplog.at_level("INFO", logger="multigan"):
-        second = api.augment_eval(study, out, progress=False)
+        second = augment_eval(study, out, progress=False)
     ran = [r.getMessage() for r in caplog.records if r.getMessage().startswith("cell ")]
     assert len(ran) == 1 and "real-b1-s1" in ran[0]
     assert {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json") if p.name in before} == before

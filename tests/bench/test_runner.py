@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from multigan import api
+from multigan.bench.commands import bench_report
 from multigan.bench.runner import BenchFolderError, run_suite
 from multigan.bench.suite import SuiteError, load_suite
 from tests.bench.conftest import TINY_DCGAN, image_suite
@@ -44,7 +44,7 @@ def test_a_crashed_run_is_recorded_and_the_others_go_on(write_suite, tmp_path):
     assert [outcome[f"dcgan-s{s}"] for s in range(3)] == ["done"] * 3
     assert "broken-s0: FAILED (" in progress
     assert (out / "runs" / "broken-s0" / "bench_error.txt").read_text().startswith("Traceback")
-    api.bench_report(out, *load_suite(str(path)))
+    bench_report(out, *load_suite(str(path)))
     report = (out / "report.md").read_text()
     broken_row = next(line for line in report.splitlines() if line.startswith("| broken"))
     assert "| — |" in broken_row and "| 0/3 |" in broken_row and " 0 " not in broken_row  # never 0 for missing

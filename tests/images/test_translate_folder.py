@@ -69,7 +69,7 @@ def test_bad_translation_inputs_are_one_line_and_write_nothing(pix2pix_run, cycl
     assert code == 1 and "zero.png: empty file" in one_error_line(err)
     assert not (tmp_path / "o3").exists() and not list(tmp_path.glob(".o3.*"))  # the staging folder is gone too
     code, _, err = run(capsys, "sample", cyclegan_run, "--n", "4", "--out", tmp_path / "o4")
-    assert code == 1 and "pass --input DIR" in one_error_line(err)
+    assert code == 1 and "--input DIR (the images to translate) into --out DIR" in one_error_line(err)
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "x").write_text("mine")
     (inputs / "zero.png").unlink()

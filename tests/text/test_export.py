@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from multigan import api, export
+from multigan.export import ExportRequest
 from multigan.recipe import load_recipe
 from multigan.text.generators import generate
 
@@ -21,13 +22,13 @@ def text_run(tmp_path, corpus_files):
 
 
 def test_text_exports_parse_and_temperature_is_recorded(text_run, tmp_path):
-    out = api.sample(text_run, 7, tmp_path / "jsonl", fmt="jsonl", temperature=0.7, batch_size=3)
+    out = api.sample(text_run, tmp_path / "jsonl", ExportRequest(n=7, format="jsonl", temperature=0.7, batch_size=3))
     records = [json.loads(line) for line in (out / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(records) == 7 and all(set(r) == {"text", "label"} and r["label"] is None for r in records)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"] == {"all": 7} and manifest["settings"]["sampling"] == {"temperature": 0.7}
-    lines = (api.sample(text_run, 7, tmp_path / "txt", temperature=0.7, batch_size=3) / "samples.txt").read_text(
-        encoding="utf-8").splitlines()
+    txt = api.sample(text_run, tmp_path / "txt", ExportRequest(n=7, temperature=0.7, batch_size=3))
+    lines = (txt / "samples.txt").read_text(encoding="utf-8").splitlines()
     assert lines == [r["text"] for r in records]  # the same draws in either format
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jsonl", "run", "text", "txt"]
 
@@ -42,10 +43,10 @@ def test_a_cold_temperature_samples_the_likeliest_token_whatever_the_seed(text_r
 
 
 def test_flags_for_conditional_models_are_refused(text_run, tmp_path):
-    with pytest.raises(export.ExportError, match="--per-class needs a class-conditional model"):
-        api.sample(text_run, None, tmp_path / "x", per_class=2)
-    with pytest.raises(export.ExportError, match="--truncation applies to image models"):
-        api.sample(text_run, 2, tmp_path / "x", truncation=0.5)
+    with pytest.raises(export.ExportError, match="`per_class` needs a class-conditional model"):
+        api.sample(text_run, tmp_path / "x", ExportRequest(per_class=2))
+    with pytest.raises(export.ExportError, match="`truncation` applies to image models"):
+        api.sample(text_run, tmp_path / "x", ExportRequest(n=2, truncation=0.5))
     with pytest.raises(export.ExportError, match="text exports are written as txt or jsonl"):
-        api.sample(text_run, 2, tmp_path / "x", fmt="png")
+        api.sample(text_run, tmp_path / "x", ExportRequest(n=2, format="png"))
     assert not (tmp_path / "x").exists()

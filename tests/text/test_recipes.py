@@ -2,6 +2,7 @@
 import pytest
 
 from multigan import api
+from multigan.export import ExportRequest
 from multigan.recipe import list_recipes, load_recipe
 
 TEXT_RECIPES = [p for p in list_recipes() if load_recipe(p).model_name in ("seqgan", "gumbel_gan")]
@@ -40,6 +41,6 @@ def test_a_trained_text_run_samples_without_its_data(tmp_path, data_root):
         "model.generator.embed_dim=8", "model.generator.hidden_dim=8",
     ]
     run = api.train(load_recipe("seqgan_oracle", overrides), data_root=data_root, out=tmp_path / "run", progress=False)
-    out = api.sample(run, 3, tmp_path / "export", seed=1)
+    out = api.sample(run, tmp_path / "export", ExportRequest(n=3, seed=1))
     lines = (out / "samples.txt").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3 and all(len(line.split()) == 20 for line in lines)

@@ -1,7 +1,7 @@
-"""Labelled synthetic datasets from a trained model (`multigan sample RUN --out DIR`): exact counts per class,
-batched generation with a progress bar, a resumable staging folder beside the target that is renamed into place
-when complete, an optional domain-classifier filter, and a provenance manifest.json. Modality-agnostic: a modality
-says only how one batch becomes files (`write_batch`) and what closes the folder (`finish_export`).
+"""One export into a folder: batched generation with a progress bar, a resumable staging folder beside the target
+that is renamed into place when complete, an optional confidence filter, and a provenance manifest.json.
+Modality-agnostic: a modality says only how one batch becomes files (`write_batch`) and what closes the folder
+(`finish_export`).
 
 Determinism: batch b draws from its own generator seeded by (seed, b), and what it asks for (labels) depends only
 on the counts still missing when it starts, saved after every batch. So an export resumed after batch k writes
@@ -22,14 +22,10 @@ from tqdm import tqdm
 from multigan.core.files import OutputExistsError, folder_name, index_width, move_into_place, write_json_atomic
 from multigan.core.phases import Batch, DataInfo, GANModel
 from multigan.core.sampling import batch_seed
-from multigan.errors import UserError
+from multigan.export.request import ExportError
 
 STATE = ".export"  # inside the staging folder: state.json and the rows of each finished batch; removed at the end
-MAX_GENERATED_FACTOR = 20  # with --min-confidence: give up after generating this many times the requested count
-
-
-class ExportError(UserError):
-    """An export request that cannot be met, or that does not match the interrupted export it would resume."""
+MAX_GENERATED_FACTOR = 20  # with a confidence filter: give up after generating this many times the requested count
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ class ConfidenceFilter:
 
 @dataclass(frozen=True)
 class ExportPlan:
-    """Everything that decides which files an export holds; `--resume` continues only with an equal plan."""
+    """Everything that decides which files an export holds; `resume` continues only with an equal plan."""
 
     labels: list[int | None]  # the classes exported, in order; [None] for an unconditional model
     counts: list[int]  # examples wanted per class, aligned with `labels`
@@ -59,71 +55,6 @@ class ExportPlan:
 
     def settings(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self)))  # the JSON form, as saved and compared
-
-
-def parse_classes(spec: str, info: DataInfo) -> list[int]:
-    """'Bag,3' -> label indices, by class name (or its folder name) or index; unknown names list the valid ones."""
-    names = list(info.class_names) or [str(i) for i in range(info.num_classes)]
-    chosen: list[int] = []
-    for item in (part.strip() for part in spec.split(",")):
-        if item in names:
-            label = names.index(item)
-        elif item in (safe := [folder_name(name) for name in names]):
-            label = safe.index(item)
-        elif item.isdigit() and int(item) < info.num_classes:
-            label = int(item)
-        else:
-            raise ExportError(f"--classes: no class '{item}'; valid: {', '.join(names)} (or 0-{len(names) - 1})")
-        if label not in chosen:
-            chosen.append(label)
-    return chosen
-
-
-def plan_counts(model: GANModel, n: int | None, per_class: int | None,
-                classes: str | None) -> tuple[list[int | None], list[int]]:
-    """Classes and exact counts: `per_class` each, or `n` split as evenly as the classes allow (the first n % C
-    classes get one more). A model is conditional when it has `num_classes` > 0 (dcgan, wavegan)."""
-    if n is not None and per_class is not None:
-        raise ExportError("pass --n N (in total) or --per-class K, not both")
-    for flag, value in (("--n", n), ("--per-class", per_class)):
-        if value is not None and value < 1:
-            raise ExportError(f"{flag} must be at least 1, got {value}")
-    name = type(model).__name__
-    if not getattr(model, "num_classes", 0):
-        if per_class is not None or classes is not None:
-            flag = "--per-class" if per_class is not None else "--classes"
-            raise ExportError(f"{flag} needs a class-conditional model; this {name} is unconditional (train it "
-                              "with model.conditional=true), so pass --n N")
-        return [None], [64 if n is None else n]
-    labels = parse_classes(classes, model.info) if classes else list(range(model.num_classes))
-    if per_class is not None:
-        return labels, [per_class] * len(labels)
-    total = 64 if n is None else n
-    base, extra = divmod(total, len(labels))
-    return labels, [base + (i < extra) for i in range(len(labels))]
-
-
-def sampling_arguments(model: GANModel, truncation: float | None, temperature: float | None) -> dict[str, float]:
-    """The extra `model.sample` arguments asked for, refused where the model does not take them."""
-    asked = {"truncation": truncation, "temperature": temperature}
-    for option, value in asked.items():
-        if value is None:
-            continue
-        if option not in model.sampling_options:
-            where = "image models with a Gaussian latent (dcgan)" if option == "truncation" else "text models"
-            raise ExportError(f"--{option} applies to {where}; a {type(model).__name__} run does not take it")
-        if not value > 0:
-            raise ExportError(f"--{option} must be positive, got {value}")
-    return {option: float(value) for option, value in asked.items() if value is not None}
-
-
-def export_format(modality: Any, fmt: str | None) -> str:
-    formats = modality.export_formats
-    if fmt is None:
-        return formats[0]
-    if fmt not in formats:
-        raise ExportError(f"--format {fmt}: {modality.name} exports are written as {' or '.join(formats)}")
-    return fmt
 
 
 def batch_labels(labels: list[int | None], missing: list[int], size: int) -> list[int | None]:
@@ -152,7 +83,7 @@ class Export:
                  progress: bool = True):
         self.model, self.modality, self.plan, self.out = model, modality, plan, Path(out)
         if self.out.resolve() in (Path.cwd(), *Path.cwd().parents):  # it gets renamed, and replaced by --overwrite
-            raise ExportError(f"--out {out}: name a folder of its own, not the current folder or one above it")
+            raise ExportError(f"`out` {out}: name a folder of its own, not the current folder or one above it")
         self.provenance, self.confidence, self.progress = provenance, confidence, progress
         self.staging = self.out.with_name(f".{self.out.name}.partial")
         total = sum(plan.counts)
@@ -174,7 +105,7 @@ class Export:
                     bar.set_postfix(dropped=sum(state["dropped"]), refresh=False)
         except OSError as err:
             raise ExportError(f"writing the export failed ({err}); what is done is kept in {self.staging}: free "
-                              "the space and rerun with --resume") from err
+                              "the space and rerun with `resume`") from err
         finally:
             bar.close()
         return self._finish(state)
@@ -187,23 +118,23 @@ class Export:
         saved = None if overwrite or not self.staging.exists() else _read_json(state_file)
         if saved is not None:
             if not resume:
-                raise OutputExistsError(f"an interrupted export to {self.out} is in {self.staging}: pass --resume "
-                                        "to continue it or --overwrite to start over")
+                raise OutputExistsError(f"an interrupted export to {self.out} is in {self.staging}: pass `resume` "
+                                        "to continue it or `overwrite` to start over")
             if saved["settings"] != settings:
-                raise ExportError(f"--resume: the interrupted export in {self.staging} used other settings "
+                raise ExportError(f"`resume`: the interrupted export in {self.staging} used other settings "
                                   f"({_differences(saved['settings'], settings)}); rerun with those, or "
-                                  "--overwrite to start over")
+                                  "`overwrite` to start over")
             for stray in self.staging.rglob(".*.tmp"):  # a file a kill caught half-written (core.files.atomic_path)
                 stray.unlink()
             return saved  # (an interrupted --overwrite replaces `out` when it completes, as it would have)
         if self.out.exists() and not (self.out.is_dir() and not any(self.out.iterdir())) and not overwrite:
             if not resume:
-                raise OutputExistsError(f"{self.out} already exists; pass --overwrite to replace it (or --resume "
+                raise OutputExistsError(f"{self.out} already exists; pass `overwrite` to replace it (or `resume` "
                                         "to continue an interrupted export of the same settings)")
             done = _read_json(self.out / "manifest.json")
             if done is None or done.get("settings") != settings:
-                raise ExportError(f"--resume: {self.out} is already a finished export of other settings (or not an "
-                                  "export); choose another --out or pass --overwrite")
+                raise ExportError(f"`resume`: {self.out} is already a finished export of other settings (or not an "
+                                  "export); choose another `out` or pass `overwrite`")
             return None
         shutil.rmtree(self.staging, ignore_errors=True)  # --overwrite, or a start killed before its first batch
         (self.staging / STATE).mkdir(parents=True)
@@ -241,9 +172,9 @@ class Export:
             return
         short = ", ".join(f"'{class_key(self.model.info, label)}' {want - left}/{want}"
                           for label, want, left in zip(self.plan.labels, self.plan.counts, state["missing"]) if left)
-        raise ExportError(f"--min-confidence {self.plan.min_confidence}: gave up after generating "
-                          f"{state['generated']} samples (--max-generated); still short: {short}. Lower "
-                          "--min-confidence, or rerun with --resume and a larger --max-generated")
+        raise ExportError(f"`min_confidence` {self.plan.min_confidence}: gave up after generating "
+                          f"{state['generated']} samples (`max_generated`); still short: {short}. Lower "
+                          "`min_confidence`, or rerun with `resume` and a larger `max_generated`")
 
     def _finish(self, state: dict[str, Any]) -> Path:
         rows: list[dict[str, Any]] = []

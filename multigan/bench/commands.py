@@ -1,0 +1,33 @@
+"""`multigan bench`'s entry points, above the API: run a suite into a bench folder, and (re)write its report."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from multigan.bench import report, report_render
+from multigan.bench.plan import PlannedRun
+from multigan.bench.runner import run_suite
+from multigan.bench.suite import Suite, load_suite
+
+
+def bench(suite: str, out: str | Path, data_root: str | Path | None = None, inline: bool = False) -> dict[str, Any]:
+    """`multigan bench SUITE --out DIR`: check the whole suite (every problem at once), train the runs not yet
+    complete in `out` (each in its own process unless `inline`), then write the report. Returns
+    {"outcome": run -> done/failed/skipped, "report": the report's folder}."""
+    loaded, planned = load_suite(suite)
+    outcome = run_suite(loaded, planned, Path(out), None if data_root is None else str(data_root), inline)
+    bench_report(out, loaded, planned)
+    return {"outcome": outcome, "report": Path(out)}
+
+
+def bench_report(out: str | Path, suite: Suite | None = None, planned: list[PlannedRun] | None = None) -> Path:
+    """Write report.json (from the run records; skipped when `suite` is None: `--report-only` reads the existing
+    one), report.md and report.html into `out`."""
+    out = Path(out)
+    if suite is not None:
+        report.write_json(report.collect(suite, planned, out), out)
+    data = report.load_report(out)
+    parts = report.document(data, out)
+    report_render.render_markdown(parts, out)
+    report_render.render_html(parts, out, f"Bench report: {data['suite']['name']}")
+    return out / "report.html"
