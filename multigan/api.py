@@ -13,21 +13,21 @@ import torch
 
 from multigan import __version__
 from multigan.core import checkpoint as ckpt
-from multigan.core.data import BatchLoader, cache_dir, resolve_data_root
+from multigan.core.data import BatchLoader, cache_dir, resolve_data_root, training_subset
 from multigan.core.distributed import (
     LaunchError, broadcast_object, is_main_process, preserved_rng, process_group, rank, rank_seed, seed_everything,
     select_device, world_size,
 )
 from multigan.core.files import file_sha256, write_json_atomic, write_text_atomic
-from multigan.core.phases import Batch, DataInfo, FolderTranslatingModality, GANModel, Translator
-from multigan.core.speed import check_amp, check_compiler, configure_threads
+from multigan.core.phases import Batch, DataInfo, FitsData, FolderTranslatingModality, GANModel, Translator
+from multigan.core.sampling import generate
+from multigan.core.speed import check_amp, check_compiler, configure_threads, resolve_amp
 from multigan.core.sync_batchnorm import convert_sync_batchnorm
 from multigan.core.trainer import Trainer
 from multigan.errors import UserError
 from multigan.export import ConfidenceFilter, Export, ExportPlan, ExportRequest
 from multigan.export.request import DEFAULT_COUNT, export_format, plan_counts, sampling_arguments
 from multigan.metrics.base import EvalContext
-from multigan.core.sampling import generate
 from multigan.metrics.evaluate import Evaluator
 from multigan.recipe import RunConfig, dump_yaml, from_dict
 from multigan.registry import DATASETS, MODALITIES, MODELS
@@ -98,6 +98,8 @@ def on_main(fn: Callable[[], Any]) -> Any:
 
 def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | None, resume: str | Path | None,
            overwrite: bool, progress: bool, device: torch.device) -> Path:
+    amp = resolve_amp(config.train.amp, device)  # `auto` decided here, so config.yaml says what ran
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, amp=amp))
     if resume:
         run_dir, checkpoint = Path(resume), ckpt.latest_checkpoint(Path(resume))
         saved = ckpt.read_meta(checkpoint)["model"]
@@ -111,9 +113,12 @@ def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | No
     root = resolve_data_root(data_root)
     dataset = DATASETS.get(config.data_name)(config.data, root, "train")
     model = build_model(config, dataset.info, device)
+    if checkpoint is None and isinstance(model, FitsData):  # a new run: its train split's statistics
+        model.fit_data(dataset)
     if world_size() > 1 and config.train.sync_batchnorm:
         convert_sync_batchnorm(model)
-    loader = BatchLoader(dataset, config.train.batch_size, config.train.seed, device, rank(), world_size())
+    subset = training_subset(dataset, config.train.data_fraction)
+    loader = BatchLoader(dataset, config.train.batch_size, config.train.seed, device, rank(), world_size(), subset)
     if rank() > 0:  # then each rank draws its own noise; rank 0 keeps the stream of a 1-process run
         seed_everything(rank_seed(config.train.seed, rank()))
     modality = MODALITIES.get(dataset.info.modality)
@@ -131,13 +136,8 @@ def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | No
     if config.eval.metrics:  # on every rank: they share the generation, rank 0 scores (metrics/evaluate.py)
         with preserved_rng():  # loading or training feature networks must not move the training RNG
             evaluator = Evaluator(config.eval, eval_context(config, dataset.info, root, device))
-    meta = {
-        "model": config.model_name,
-        "data": config.data_name,
-        "config": config.to_dict(),
-        "info": dataclasses.asdict(dataset.info),
-        "multigan_version": __version__,
-    }
+    meta = {"model": config.model_name, "data": config.data_name, "config": config.to_dict(),
+            "info": dataclasses.asdict(dataset.info), "multigan_version": __version__}
     trainer = Trainer(
         model, loader, config.train, run_dir, save_preview, meta, evaluator, config.eval.every, config.eval.best, progress
     )

@@ -83,11 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sample with the EMA weights (default: where the checkpoint has them)")
     sample.add_argument("--truncation", type=float, metavar="T", help="images: redraw latent values with |z| > T")
     sample.add_argument("--temperature", type=float, metavar="T", help="text: sample from softmax(logits / T)")
+    sample.add_argument("--psi", type=float, metavar="P", help="stylegan2: truncation of w towards its average")
     sample.add_argument("--format", choices=("png", "wav", "txt", "jsonl"),
                         help="text: txt (one sentence per line, default) or jsonl ({text, label} per line)")
     sample.add_argument("--checkpoint", default="latest", help="latest (default), best, or step-N")
-    sample.add_argument("--batch-size", type=int,
-                        help="samples generated at once (default: the recipe's eval.batch_size)")
+    sample.add_argument("--batch-size", type=int, help="samples generated at once (default: recipe's eval.batch_size)")
     sample.add_argument("--min-confidence", type=float, metavar="P", help="keep only samples the domain classifier "
                         "gives their class with probability >= P (needs the run's dataset; see --data-root)")
     sample.add_argument("--max-generated", type=int, metavar="M", help="with --min-confidence: give up after M "

@@ -30,6 +30,7 @@ class ExportRequest:
     ema: bool | None = None  # sample with the EMA weights; None: where the checkpoint has them
     truncation: float | None = None  # images: redraw latent values with |z| > truncation
     temperature: float | None = None  # text: sample from softmax(logits / temperature)
+    psi: float | None = None  # StyleGAN2: w pulled towards the average, w_avg + psi (w - w_avg); 0 is the average
     format: str | None = None  # one of the modality's export formats; None: its first
     batch_size: int | None = None  # samples generated at once; None: the recipe's eval.batch_size
     min_confidence: float | None = None  # keep samples the domain classifier gives their class with p >= this
@@ -52,6 +53,8 @@ class ExportRequest:
         for name, value in {"truncation": self.truncation, "temperature": self.temperature}.items():
             if value is not None and not value > 0:
                 raise ExportError(f"`{name}` must be positive, got {value}")
+        if self.psi is not None and not self.psi >= 0:
+            raise ExportError(f"`psi` must be 0 or more (1: no truncation), got {self.psi}")
         if self.min_confidence is not None and not 0 < self.min_confidence <= 1:
             raise ExportError(f"`min_confidence` must be in (0, 1], got {self.min_confidence}")
         if self.grid and (self.per_class is not None or self.classes or self.resume or self.min_confidence is not None
@@ -102,10 +105,12 @@ def plan_counts(model: GANModel, request: ExportRequest, filtered: bool = False)
 
 def sampling_arguments(model: GANModel, request: ExportRequest) -> dict[str, float]:
     """The extra `model.sample` arguments asked for, refused where the model does not take them."""
-    asked = {"truncation": request.truncation, "temperature": request.temperature}
+    asked = {"truncation": request.truncation, "temperature": request.temperature, "psi": request.psi}
+    takers = {"truncation": "image models with a Gaussian latent (dcgan)", "temperature": "text models",
+              "psi": "style-based models (stylegan2)"}
     for option, value in asked.items():
         if value is not None and option not in model.sampling_options:
-            where = "image models with a Gaussian latent (dcgan)" if option == "truncation" else "text models"
+            where = takers[option]
             raise ExportError(f"`{option}` applies to {where}; a {type(model).__name__} run does not take it")
     return {option: float(value) for option, value in asked.items() if value is not None}
 

@@ -122,3 +122,15 @@ def test_a_negative_psi_is_refused():
     model = tiny()
     with pytest.raises(ModelConfigError, match="psi must be 0 or more"):
         model.sample(2, torch.Generator(), psi=-0.5)
+
+
+def test_psi_travels_from_an_export_request_to_the_model_and_is_refused_elsewhere(tmp_path):
+    from multigan.export import ExportRequest
+    from multigan.export.request import ExportError, sampling_arguments
+
+    assert sampling_arguments(tiny(), ExportRequest(psi=0.7)) == {"psi": 0.7}
+    with pytest.raises(ExportError, match="`psi` applies to style-based models"):
+        from multigan.images.dcgan import DCGAN, DCGANConfig
+        sampling_arguments(DCGAN(DCGANConfig(), DataInfo("image", (1, 28, 28))), ExportRequest(psi=0.7))
+    with pytest.raises(ExportError, match="`psi` must be 0 or more"):
+        ExportRequest(psi=-1.0).check()
