@@ -1,29 +1,26 @@
 """Images/s of a StyleGAN2 training step three ways, at identical settings, on the same device, in one run:
 
-  ours      multigan's trainer on our model (images/stylegan2.py): phases D, D_reg, G, G_reg, fused Adam
-  plain     our networks (stylegan2_nets.py) in a hand-written loop: the same phases and lazy intervals, plain
-            Adam / zero_grad / backward / step, the losses written out; ours / plain is the trainer's cost (goal >= 0.95)
-  official  NVlabs/stylegan2-ada-pytorch's networks (training/networks.py) and loss (training/loss.py,
-            StyleGAN2Loss) in a minimal loop with its training_loop.py's phase logic: Gmain, Greg every pl_interval,
-            Dmain, Dreg every r1_interval, each regulariser's gain its interval, Adam's lr and betas rescaled by
-            interval / (interval + 1), grads through nan_to_num before each step (goal: ours >= 1.2x its images/s)
+  ours      multigan's trainer on our model (images/stylegan2.py): phases D, D_reg, G, G_reg; fused Adam
+  plain     our networks in a hand-written loop: the same phases and lazy intervals, plain Adam, zero_grad /
+            backward / step, the losses written out. ours / plain is the trainer's cost (goal >= 0.95)
+  official  NVlabs/stylegan2-ada-pytorch's networks (training/networks.py) and StyleGAN2Loss (training/loss.py) in
+            a minimal loop with its training_loop.py's phase logic: Gmain, Greg every pl_interval, Dmain, Dreg every
+            r1_interval, a regulariser's gain its interval, Adam's lr and betas rescaled by I / (I + 1), gradients
+            through nan_to_num before each step. Goal: ours >= 1.2x its images/s
 
-    python benchmarks/stylegan2_vs_official.py --official /tmp/stylegan2-ada-pytorch
+    python benchmarks/stylegan2_vs_official.py --official /tmp/stylegan2-ada-pytorch     # ~7 min on 2 idle cores
     python benchmarks/stylegan2_vs_official.py --official DIR --resolution 64 --batch-size 32 --mapping-layers 2
 
 stylegan2-ada-pytorch is not bundled: pass a checkout (`git archive` of a mirror into a folder outside this repo);
-its dnnlib and torch_utils are imported from it. Without --official, ours and plain are timed alone. Its CUDA
-plugins are never built: bias_act and upfirdn2d are told their plugin is absent (their `_init` returns False, what it
-returns when a build fails), so they take their pure-PyTorch reference paths on any device, and conv2d_gradfix /
-grid_sample_gradfix stay disabled (`enabled = False`; its training_loop.py is what turns them on). Their
-networks run in fp32 (num_fp16_res 0, conv_clamp None) and without augmentation, as ours do here.
-
-Widths: both take min(channel_base // resolution, channel_max) feature maps at each resolution (ours:
-stylegan2_nets.channels_at; theirs: the channels_dict of SynthesisNetwork and Discriminator), so the same two
-numbers give the same networks; the script prints both sides' widths and parameter counts. Data: random uint8 images
-(benchmarks/train_throughput.random_images), scaled to [-1, 1] by each loop. Timing: harness.interleaved_seconds
-(each loop's block of --steps steps in turn, --blocks times, the median block); keep --steps a multiple of
---r1-interval so every block holds the same number of regularisation updates.
+its dnnlib and torch_utils are imported from there; without one, ours and plain are timed alone. Its CUDA plugins
+are never built: bias_act's and upfirdn2d's `_init` return False (as after a failed build), so their pure-PyTorch
+reference paths run on any device (the script counts their calls in one step), custom_ops.get_plugin raises, and
+conv2d_gradfix / grid_sample_gradfix stay `enabled = False` (training_loop.py is what turns them on). Both sides run
+fp32 (their num_fp16_res 0, conv_clamp None), without augmentation, with min(channel_base // r, channel_max) maps
+at r px (ours: stylegan2_nets.channels_at; theirs: the channels_dict of their G and D): widths and parameter counts
+are printed for both. Data: random uint8 images. Timing: harness.interleaved_seconds (a block of --steps steps
+per loop in turn, --blocks times, the median block); keep --steps a multiple of --r1-interval so that every block
+holds the same regularisation updates.
 """
 from __future__ import annotations
 
@@ -50,8 +47,8 @@ from multigan.images.stylegan2_nets import block_resolutions, channels_at  # noq
 
 def lazy_adam(params, lr: float, betas: tuple[float, float], interval: int) -> torch.optim.Adam:
     """Adam for a network whose regulariser runs every `interval` steps: lr and betas rescaled by c = I / (I + 1)
-    (StyleGAN2 Sec. 4; both codebases); interval 1: no regulariser, no rescaling."""
-    c = interval / (interval + 1) if interval > 1 else 1.0
+    (StyleGAN2 Sec. 4; training_loop.py); interval 0: no regulariser, no rescaling (theirs with reg_interval None)."""
+    c = interval / (interval + 1) if interval else 1.0
     return torch.optim.Adam(params, lr=lr * c, betas=(betas[0] ** c, betas[1] ** c), eps=1e-8)
 
 
@@ -92,8 +89,8 @@ class PlainStyleGAN2:
         self.c, self.batch, self.device = model.config, batch, device
         self.G, self.D = copy.deepcopy(model.generator), copy.deepcopy(model.discriminator)
         c = self.c
-        self.opt_g = lazy_adam(self.G.parameters(), c.lr_g, c.betas, c.pl_interval if c.pl_weight else 1)
-        self.opt_d = lazy_adam(self.D.parameters(), c.lr_d, c.betas, c.r1_interval if c.r1_gamma else 1)
+        self.opt_g = lazy_adam(self.G.parameters(), c.lr_g, c.betas, c.pl_interval if c.pl_weight else 0)
+        self.opt_d = lazy_adam(self.D.parameters(), c.lr_d, c.betas, c.r1_interval if c.r1_gamma else 0)
         self.reals, self.pl_mean, self.index = RealBatches(data, batch, device), torch.zeros((), device=device), 0
         self.ema = EMA(self.G, ema) if ema else None
 
@@ -153,7 +150,7 @@ class Official:
     Discriminator: type
     StyleGAN2Loss: type
     misc: ModuleType
-    ops: dict[str, ModuleType]  # bias_act, upfirdn2d: their reference-path functions are counted in check_reference
+    ops: dict[str, ModuleType]  # bias_act, upfirdn2d: their reference-path functions are counted by reference_calls
 
 
 def import_official(directory: Path | None) -> Official | str:
@@ -186,7 +183,8 @@ class OfficialStyleGAN2:
     def __init__(self, lib: Official, c: StyleGAN2Config, shape: tuple[int, int, int], data: InMemoryImages,
                  batch: int, device: torch.device, ema: float):
         channels, resolution, _ = shape
-        synthesis = {"channel_base": c.channel_base, "channel_max": c.channel_max, "num_fp16_res": 0, "conv_clamp": None}
+        synthesis = {"channel_base": c.channel_base, "channel_max": c.channel_max, "num_fp16_res": 0,
+                     "conv_clamp": None}
         self.G = lib.Generator(c.latent_dim, 0, c.w_dim, resolution, channels, mapping_kwargs={
             "num_layers": c.mapping_layers}, synthesis_kwargs=synthesis).train().requires_grad_(False).to(device)
         self.D = lib.Discriminator(0, resolution, channels, channel_base=c.channel_base, channel_max=c.channel_max,
@@ -198,7 +196,7 @@ class OfficialStyleGAN2:
         self.phases = []  # (name, network, optimiser, interval): lazy regularisation splits main and reg phases
         for player, net, lr, interval in (("G", self.G, c.lr_g, c.pl_interval if c.pl_weight else 0),
                                           ("D", self.D, c.lr_d, c.r1_interval if c.r1_gamma else 0)):
-            adam = lazy_adam(net.parameters(), lr, c.betas, interval or 1)
+            adam = lazy_adam(net.parameters(), lr, c.betas, interval)
             kinds = [("main", 1), ("reg", interval)] if interval else [("both", 1)]
             self.phases += [(player + kind, net, adam, every) for kind, every in kinds]
         self.misc, self.batch, self.device = lib.misc, batch, device
@@ -292,7 +290,7 @@ def describe(args: argparse.Namespace, model: StyleGAN2, official: OfficialStyle
           f"channel_base {c.channel_base}, channel_max {c.channel_max}, mbstd group {c.mbstd_group}")
     print(f"  style mixing {c.style_mixing}; R1 gamma {c.r1_gamma} every {c.r1_interval}; path length weight "
           f"{c.pl_weight} every {c.pl_interval} on batch / {c.pl_batch_shrink}; Adam lr {c.lr_g}/{c.lr_d} betas "
-          f"{c.betas} (lazily rescaled); fp32; EMA {args.ema or 'off'}")
+          f"{c.betas} (x I / (I + 1) for a lazily regularised player); fp32; EMA {args.ema or 'off'}")
     ours = [channels_at(r, c.channel_base, c.channel_max) for r in [4, *block_resolutions(res)]]
     print(f"  widths 4..{res} px: ours {ours}" + (f", theirs {official.widths(res)}" if official else ""))
     line = f"  parameters: ours G {parameters(model.generator):,} D {parameters(model.discriminator):,}"
@@ -320,10 +318,10 @@ def main() -> None:
     describe(args, model, official)
     if official is None:
         print(f"  official: skipped ({lib}); pass --official DIR, a stylegan2-ada-pytorch checkout")
-    else:
+    seconds = interleaved_seconds(loops, args.steps, args.blocks, args.warmup, device)
+    if official is not None:  # counted after the timing, so that every loop's blocks start at the same step
         calls = ", ".join(f"{name}_ref x {n}" for name, n in sorted(reference_calls(official, lib).items()))
         print(f"  official ops: the pure-PyTorch reference path ({calls or 'no calls?'} in one step)")
-    seconds = interleaved_seconds(loops, args.steps, args.blocks, args.warmup, device)
     print(f"median of {args.blocks} interleaved blocks x {args.steps} steps after {args.warmup} warm-up "
           f"(a step: D, G; R1 every {args.r1_interval}, path length every {args.pl_interval})")
     for name, value in seconds.items():
