@@ -131,11 +131,9 @@ class ModulatedConv2d(nn.Module):
     def forward(self, x: Tensor, w: Tensor) -> Tensor:
         styles = self.affine(w)  # (B, in)
         weight = self.weight * self.weight_gain  # (out, in, k, k)
-        if self.up:
-            x = upsample2x(x)
         if self.grouped:
             return self._grouped(x, weight, styles)
-        y = F.conv2d(x * styles[:, :, None, None].to(x.dtype), weight.to(x.dtype), padding=weight.shape[-1] // 2)
+        y = _convolve(x * styles[:, :, None, None].to(x.dtype), weight.to(x.dtype), self.up)
         if self.demodulate:  # 1 / sqrt(sum_ik (s_i w_ijk)^2): (B, out) from the weight's squared norms per (j, i)
             coefficients = (styles.square() @ weight.square().sum(dim=(2, 3)).T + 1e-8).rsqrt()
             y = y * coefficients[:, :, None, None].to(y.dtype)
@@ -148,6 +146,22 @@ class ModulatedConv2d(nn.Module):
             weight = weight * (weight.square().sum(dim=(2, 3, 4), keepdim=True) + 1e-8).rsqrt()
         out_channels, k = weight.shape[1], weight.shape[-1]
         x = x.reshape(1, batch * in_channels, *x.shape[2:])  # the batch becomes groups of one convolution
-        y = F.conv2d(x, weight.reshape(batch * out_channels, in_channels, k, k).to(x.dtype), padding=k // 2,
-                     groups=batch)
+        weight = weight.reshape(batch * out_channels, in_channels, k, k).to(x.dtype)
+        y = _convolve(x, weight, self.up, groups=batch)
         return y.reshape(batch, out_channels, *y.shape[2:])  # (B, out, H, W)
+
+
+def _convolve(x: Tensor, weight: Tensor, up: bool, groups: int = 1) -> Tensor:
+    """A same-padded convolution with `weight` (out, in / groups, k, k); with `up`, the 2x-upsampling one of the
+    reference: a stride-2 transposed convolution on the coarse grid (a quarter of the multiply-adds of convolving
+    the upsampled map), then the FIR low-pass with gain 4. (B, in, H, W) -> (B, out, 2H, 2W)."""
+    if not up:
+        return F.conv2d(x, weight, padding=weight.shape[-1] // 2, groups=groups)
+    out_per_group, k = weight.shape[0] // groups, weight.shape[-1]
+    # (out, in/g, k, k) -> (in, out/g, k, k): the transposed convolution's layout, group by group
+    transposed = weight.reshape(groups, out_per_group, -1, k, k).transpose(1, 2).reshape(-1, out_per_group, k, k)
+    y = F.conv_transpose2d(x, transposed, stride=2, groups=groups)  # (B, out, 2H + k - 2, ...)
+    channels = y.shape[1]
+    kernel = (fir_kernel(y.device, y.dtype) * 4)[None, None].expand(channels, 1, 4, 4)
+    pad = (k - 1) // 2  # the low-pass takes 3 off: 2H + k - 2 + 2 pad - 3 = 2H for odd k >= 3
+    return F.conv2d(F.pad(y, (pad, pad, pad, pad)), kernel, groups=channels)

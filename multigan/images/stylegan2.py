@@ -89,10 +89,11 @@ class StyleGAN2(ImageGAN):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
         adams = {}
-        for name, net, lr, interval in (("generator", self.generator, c.lr_g, c.pl_interval if c.pl_weight else 1),
-                                        ("discriminator", self.discriminator, c.lr_d,
-                                         c.r1_interval if c.r1_gamma else 1)):
-            ratio = interval / (interval + 1)  # lazy regularisation: the same expected step over main + reg phases
+        # lazy regularisation: the same expected step over main + reg phases. As the reference, the rescaling
+        # follows the intervals even when a regulariser's weight is 0 (its cifar preset: G x 0.8 without path length)
+        for name, net, lr, interval in (("generator", self.generator, c.lr_g, c.pl_interval),
+                                        ("discriminator", self.discriminator, c.lr_d, c.r1_interval)):
+            ratio = interval / (interval + 1)
             adams[name] = torch.optim.Adam(net.parameters(), lr=lr * ratio, betas=(c.betas[0] ** ratio,
                                                                                   c.betas[1] ** ratio), eps=1e-8)
         return adams

@@ -13,7 +13,7 @@ SMALL_MODEL = {"dcgan": ["model.ngf=8", "model.ndf=8"], "template": [],
                          "model.images_per_phase=16"],  # grows one level a step
                "mlp": ["model.generator_widths=[16, 32]", "model.discriminator_widths=[32]"]}
 SMALL_DATA = {"digits": ["data.train_size=64", "data.test_size=16"], "fashion_mnist": ["data.limit=64"],
-              "mnist": ["data.limit=64"], "image_folder": ["data.resolution=16"]}
+              "mnist": ["data.limit=64"], "image_folder": ["data.resolution=32"]}
 
 
 @pytest.mark.parametrize("path", IMAGE_RECIPES, ids=lambda p: p.stem)
