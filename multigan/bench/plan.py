@@ -13,7 +13,7 @@ from multigan.bench.suite import RunSpec, Suite
 from multigan.bench.sweeps import sweep_problem
 from multigan.core.train_config import StageConfig
 from multigan.metrics.config import EvalConfig
-from multigan.recipe import RecipeError, RunConfig, build, load_recipe, resolve_recipe
+from multigan.recipe import RecipeError, RunConfig, build, changed_values, load_recipe, resolve_recipe
 from multigan.registry import (
     CLASSIFIER_NETWORKS, FEATURE_INPUTS, FEATURES, METRICS, MODALITIES, MODELS, RegistryError,
 )
@@ -40,16 +40,6 @@ class PlannedRun:
         payload = json.dumps([self.config.model_name, self.config.data_name, changed_values(self.config), self.sweep],
                              sort_keys=True, default=dataclasses.asdict)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-def changed_values(config: RunConfig) -> dict[str, dict[str, Any]]:
-    """section -> {field: value} for the values that differ from their dataclass's defaults."""
-    changed = {}
-    for section in ("model", "data", "train", "eval"):
-        values, defaults = getattr(config, section), type(getattr(config, section))()
-        changed[section] = {f.name: getattr(values, f.name) for f in dataclasses.fields(values)
-                            if getattr(values, f.name) != getattr(defaults, f.name)}
-    return changed
 
 
 def plan_runs(suite: Suite, problems: list[str]) -> list[PlannedRun]:
