@@ -11,7 +11,9 @@ from typing import Any
 
 from multigan.bench.suite import RunSpec, Suite
 from multigan.bench.sweeps import sweep_problem
+from multigan.core.phases import SequenceModality
 from multigan.core.train_config import StageConfig
+from multigan.metrics.base import AGNOSTIC_FEATURES, EVAL_FEATURES, Metric
 from multigan.metrics.config import EvalConfig
 from multigan.recipe import RecipeError, RunConfig, build, changed_values, load_recipe, resolve_recipe
 from multigan.registry import (
@@ -144,13 +146,7 @@ def metric_problem(name: str, modality: str, evaluation: EvalConfig) -> str:
     metric = METRICS.get(name)
     if metric.modality not in ("any", modality):
         return f"metric '{name}' scores {metric.modality} runs, not {modality} runs"
-    chosen = getattr(metric, "extractor", None)
-    if chosen is None and hasattr(metric, "score"):  # a feature metric on eval.features
-        chosen = evaluation.features
-    if name in ("fd_norm", "memorisation"):
-        chosen = FEATURE_INPUTS.get(modality).agnostic_features or evaluation.features
-        if name == "memorisation" and hasattr(MODALITIES.get(modality), "sequences"):
-            return ""
+    chosen = scored_features(metric, modality, evaluation)
     if not chosen:
         return ""
     if chosen not in FEATURES:
@@ -158,9 +154,20 @@ def metric_problem(name: str, modality: str, evaluation: EvalConfig) -> str:
     extractor = FEATURES.get(chosen)
     if not extractor.any_modality and extractor.input.key != FEATURE_INPUTS.get(modality).key:
         return f"metric '{name}' needs '{chosen}' features, which score {extractor.input.key} samples, not {modality}"
-    if chosen == "classifier" and modality not in CLASSIFIER_NETWORKS:
+    if extractor.needs_classifier_network and modality not in CLASSIFIER_NETWORKS:
         return (f"metric '{name}' needs the domain classifier, which {modality} runs do not have (for {modality} set "
                 f"eval.features to {FEATURE_INPUTS.get(modality).agnostic_features or 'another extractor'})")
-    if chosen == "ngram-hash" and not hasattr(MODALITIES.get(modality), "sequences"):
-        return f"metric '{name}': ngram-hash features score sequences; {modality} samples are not"
+    if extractor.scores_sequences and not isinstance(MODALITIES.get(modality), SequenceModality):
+        return f"metric '{name}': {chosen} features score sequences; {modality} samples are not"
     return ""
+
+
+def scored_features(metric: type[Metric], modality: str, evaluation: EvalConfig) -> str:
+    """The extractor whose features `metric` reads on runs of `modality`, as its class declares ("": none)."""
+    if metric.sequence_rule and isinstance(MODALITIES.get(modality), SequenceModality):
+        return ""
+    if metric.feature_space == AGNOSTIC_FEATURES:
+        return FEATURE_INPUTS.get(modality).agnostic_features or evaluation.features
+    if metric.extractor:
+        return metric.extractor
+    return evaluation.features if metric.feature_space == EVAL_FEATURES else ""

@@ -19,6 +19,7 @@ from multigan.bench.plan import PlannedRun
 from multigan.bench.runner import RUNS, read_record
 from multigan.bench.stability import detect_collapse, seed_spread
 from multigan.bench.suite import Suite
+from multigan.core.phases import Translator
 from multigan.errors import UserError
 from multigan.registry import MODELS
 
@@ -34,7 +35,7 @@ class ReportError(UserError):
 
 def kind_of(run: PlannedRun) -> str:
     """The run's modality, or "translation" for models that translate inputs rather than sample from noise."""
-    return "translation" if hasattr(MODELS.get(run.config.model_name), "translate") else run.modality
+    return "translation" if issubclass(MODELS.get(run.config.model_name), Translator) else run.modality
 
 
 def suite_summary(suite: Suite, planned: list[PlannedRun]) -> dict[str, Any]:

@@ -9,14 +9,17 @@ from typing import Any
 
 from multigan.bench.parts import Table
 from multigan.bench.runner import RUNS
+from multigan.registry import METRICS
 
 
 def runs_of(report: dict[str, Any], spec: str) -> list[dict[str, Any]]:
     return [r for r in report["runs"].values() if r["spec"] == spec]
 
-AGNOSTIC = ("fd_norm", "precision", "recall", "density", "coverage", "class_coverage", "memorisation")
-NATIVE_ORDER = ("fid", "kid", "is", "fad", "fad_classifier", "bleu2", "bleu3", "bleu4", "bleu5", "self_bleu2",
-                "self_bleu3", "self_bleu4", "self_bleu5", "nll_gen", "nll_oracle")  # then the rest, sorted
+# the order of the columns, then any other result sorted: the report's layout. Which results are comparable across
+# modalities (the main table's columns) is declared by their metrics (Metric.agnostic_results)
+COLUMN_ORDER = ("fd_norm", "precision", "recall", "density", "coverage", "class_coverage", "memorisation",
+                "fid", "kid", "is", "fad", "fad_classifier", "bleu2", "bleu3", "bleu4", "bleu5", "self_bleu2",
+                "self_bleu3", "self_bleu4", "self_bleu5", "nll_gen", "nll_oracle")
 DASH = "—"
 CARD_KEYS = ("extractor", "version", "dim", "weights_sha256", "classifier_accuracy", "n_generated", "n_reference",
              "reference_split", "floor_split", "references", "hypotheses", "samples", "tokenizer", "n_train",
@@ -70,12 +73,22 @@ def real_rows(report: dict[str, Any], columns: list[str], kind: str | None = Non
     return rows
 
 
+def agnostic_results() -> set[str]:
+    """Results comparable across modalities, as their metrics declare."""
+    return {result for _, metric in METRICS.items() for result in metric.agnostic_results}
+
+
+def in_column_order(names: set[str]) -> list[str]:
+    return [n for n in COLUMN_ORDER if n in names] + sorted(names - set(COLUMN_ORDER))
+
+
 def label(spec: dict[str, Any]) -> str:
     return f"{spec['label']} ({spec['model']} on {spec['data']})"
 
 
 def main_table(report: dict[str, Any]) -> Table:
-    columns = [c for c in AGNOSTIC if any(c in s["metrics"] for s in report["summary"].values())]
+    present = {name for s in report["summary"].values() for name in s["metrics"]}
+    columns = in_column_order(present & agnostic_results())
     header = ["run", "modality", *columns, "collapsed seeds", "seeds ok"]
     rows = []
     for spec in report["suite"]["runs"]:
@@ -100,8 +113,8 @@ def native_tables(report: dict[str, Any]) -> list[Table]:
     tables = []
     for kind in dict.fromkeys(s["kind"] for s in report["suite"]["runs"]):
         specs = [s for s in report["suite"]["runs"] if s["kind"] == kind]
-        present = {n for s in specs for n in report["summary"][s["name"]]["metrics"] if n not in AGNOSTIC}
-        columns = [n for n in NATIVE_ORDER if n in present] + sorted(present - set(NATIVE_ORDER))
+        present = {n for s in specs for n in report["summary"][s["name"]]["metrics"]}
+        columns = in_column_order(present - agnostic_results())
         if not columns:
             continue
         rows = [[label(s), *(cell(report["summary"][s["name"]], c) for c in columns)] for s in specs]

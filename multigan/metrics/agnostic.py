@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from multigan.core.phases import Batch, GANModel
-from multigan.metrics.base import EvalContext, Metric, MetricValue
+from multigan.metrics.base import AGNOSTIC_FEATURES, EvalContext, Metric, MetricValue
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureSession, dataset_fingerprint, feature_session
 from multigan.metrics.frechet import MetricError
@@ -50,6 +50,8 @@ def modality_of(context: EvalContext, hook: str, metric: str) -> Any:
 @METRICS.register("fd_norm")
 class NormalisedFrechet(Metric):
     modality = "any"
+    feature_space = AGNOSTIC_FEATURES
+    agnostic_results = ("fd_norm",)
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
@@ -94,6 +96,9 @@ class Memorisation(Metric):
     """Feature-space rule for modalities without a `sequences` hook, duplicate sentences for those with one."""
 
     modality = "any"
+    feature_space = AGNOSTIC_FEATURES
+    sequence_rule = True
+    agnostic_results = ("memorisation",)  # memorisation_exact (text alone) is not
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from typing import Any, ClassVar
 
 from multigan.core.phases import Batch, GANModel
-from multigan.metrics.base import EvalContext, Metric, MetricValue
+from multigan.metrics.base import EVAL_FEATURES, EvalContext, Metric, MetricValue
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureSet, feature_session
 from multigan.metrics.frechet import MetricError, check_enough_samples, frechet_distance
@@ -33,6 +33,7 @@ class FeatureMetric(Metric):
     name: ClassVar[str]
     results: ClassVar[dict[str, bool]]  # result name -> higher is better
     extractor: ClassVar[str | None] = None  # None: eval.features
+    feature_space = EVAL_FEATURES
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
@@ -125,6 +126,7 @@ class PRDC(FeatureMetric):
 
     name = "prdc"
     results = {"precision": True, "recall": True, "density": True, "coverage": True}
+    agnostic_results = ("precision", "recall", "density", "coverage")
     nearest_k = 5
 
     def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
@@ -142,6 +144,7 @@ class ClassCoverage(FeatureMetric):
     name = "class_coverage"
     results = {"class_coverage": True, "class_kl": False}
     extractor = "classifier"
+    agnostic_results = ("class_coverage",)
     min_relative_share = 0.1
 
     def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
