@@ -346,5 +346,5 @@ def bench_report(out: str | Path, suite: Any = None, planned: Any = None) -> Pat
     data = report.load_report(out)
     parts = report.document(data, out)
     report_render.render_markdown(parts, out)
-    report_render.render_html(parts, out, f"Bench report: {data['suite']['name']}")
+    report_render.render_html(parts, out, f"Bench report: {data.suite.name}")
     return out / "report.html"
