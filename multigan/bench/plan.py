@@ -13,7 +13,6 @@ from multigan.bench.suite import RunSpec, Suite
 from multigan.bench.sweeps import sweep_problem
 from multigan.core.phases import SequenceModality
 from multigan.core.train_config import StageConfig
-from multigan.metrics.base import AGNOSTIC_FEATURES, EVAL_FEATURES, Metric
 from multigan.metrics.config import EvalConfig
 from multigan.recipe import RecipeError, RunConfig, build, changed_values, load_recipe, resolve_recipe
 from multigan.registry import (
@@ -146,28 +145,22 @@ def metric_problem(name: str, modality: str, evaluation: EvalConfig) -> str:
     metric = METRICS.get(name)
     if metric.modality not in ("any", modality):
         return f"metric '{name}' scores {metric.modality} runs, not {modality} runs"
-    chosen = scored_features(metric, modality, evaluation)
+    problems = [extractor_problem(name, chosen, modality) for chosen in metric.extractors(evaluation, modality)]
+    return next((problem for problem in problems if problem), "")
+
+
+def extractor_problem(metric: str, chosen: str, modality: str) -> str:
+    """Why extractor `chosen` cannot score runs of `modality` for `metric` ("" when it can, or when none is set)."""
     if not chosen:
         return ""
     if chosen not in FEATURES:
-        return f"metric '{name}': {FEATURES.unknown_message(chosen)}"
+        return f"metric '{metric}': {FEATURES.unknown_message(chosen)}"
     extractor = FEATURES.get(chosen)
     if not extractor.any_modality and extractor.input.key != FEATURE_INPUTS.get(modality).key:
-        return f"metric '{name}' needs '{chosen}' features, which score {extractor.input.key} samples, not {modality}"
+        return f"metric '{metric}' needs '{chosen}' features, which score {extractor.input.key} samples, not {modality}"
     if extractor.needs_classifier_network and modality not in CLASSIFIER_NETWORKS:
-        return (f"metric '{name}' needs the domain classifier, which {modality} runs do not have (for {modality} set "
+        return (f"metric '{metric}' needs the domain classifier, which {modality} runs do not have (for {modality} set "
                 f"eval.features to {FEATURE_INPUTS.get(modality).agnostic_features or 'another extractor'})")
     if extractor.scores_sequences and not isinstance(MODALITIES.get(modality), SequenceModality):
-        return f"metric '{name}': {chosen} features score sequences; {modality} samples are not"
+        return f"metric '{metric}': {chosen} features score sequences; {modality} samples are not"
     return ""
-
-
-def scored_features(metric: type[Metric], modality: str, evaluation: EvalConfig) -> str:
-    """The extractor whose features `metric` reads on runs of `modality`, as its class declares ("": none)."""
-    if metric.sequence_rule and isinstance(MODALITIES.get(modality), SequenceModality):
-        return ""
-    if metric.feature_space == AGNOSTIC_FEATURES:
-        return FEATURE_INPUTS.get(modality).agnostic_features or evaluation.features
-    if metric.extractor:
-        return metric.extractor
-    return evaluation.features if metric.feature_space == EVAL_FEATURES else ""

@@ -14,6 +14,7 @@ from multigan.bench.suite import Budget
 from multigan.bench.sweeps import SweepResult
 from multigan.metrics.base import MetricValue
 
+RECORD = "bench_run.json"  # a RunRecord in each run's folder, written last by its process: there when the run ended
 Curve = list[tuple[int, float]]  # (step, value) of one result at every evaluation, in step order
 
 

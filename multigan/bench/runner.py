@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
 from multigan.bench.plan import PlannedRun
-from multigan.bench.records import RunRecord, RunRequest
+from multigan.bench.records import RECORD, RunRecord, RunRequest
 from multigan.bench.suite import Suite, SuiteError
 from multigan.core import checkpoint as ckpt
 from multigan.core.files import write_json_atomic
@@ -26,7 +26,6 @@ from multigan.errors import UserError
 
 SUITE_FILE = "suite.json"
 RUNS = "runs"
-RECORD = "bench_run.json"  # in each run's folder, written last by its process: its presence means it ended
 
 
 class BenchFolderError(UserError):

@@ -19,8 +19,7 @@ from typing import Any
 import torch
 
 from multigan import __version__, api
-from multigan.bench.records import Curve, RunCost, RunRecord, RunRequest, SamplePreview
-from multigan.bench.runner import RECORD
+from multigan.bench.records import RECORD, Curve, RunCost, RunRecord, RunRequest, SamplePreview
 from multigan.bench.stability import cost, peak_memory_bytes
 from multigan.bench.sweeps import run_sweep
 from multigan.core import checkpoint as ckpt

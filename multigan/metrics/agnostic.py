@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from multigan.core.phases import Batch, GANModel
-from multigan.metrics.base import AGNOSTIC_FEATURES, EvalContext, Metric, MetricValue
+from multigan.core.phases import Batch, GANModel, SequenceModality
+from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureSession, dataset_fingerprint, feature_session
 from multigan.metrics.frechet import MetricError
@@ -34,10 +34,14 @@ from multigan.metrics.memorisation import (
 from multigan.registry import FEATURE_INPUTS, METRICS, MODALITIES
 
 
+def agnostic_extractor(config: EvalConfig, modality: str) -> str:
+    """The extractor these measures use for `modality`: its FeatureInput's `agnostic_features`, else eval.features."""
+    return FEATURE_INPUTS.get(modality).agnostic_features or config.features
+
+
 def agnostic_session(config: EvalConfig, context: EvalContext) -> FeatureSession:
     """The run's feature session in the modality's agnostic feature space."""
-    chosen = FEATURE_INPUTS.get(context.info.modality).agnostic_features or config.features
-    return feature_session(config, context, chosen)
+    return feature_session(config, context, agnostic_extractor(config, context.info.modality))
 
 
 def modality_of(context: EvalContext, hook: str, metric: str) -> Any:
@@ -50,13 +54,16 @@ def modality_of(context: EvalContext, hook: str, metric: str) -> Any:
 @METRICS.register("fd_norm")
 class NormalisedFrechet(Metric):
     modality = "any"
-    feature_space = AGNOSTIC_FEATURES
     agnostic_results = ("fd_norm",)
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
         self.session = agnostic_session(config, context)
         self.trivial = modality_of(context, "trivial_samples", "fd_norm")
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        return (agnostic_extractor(config, modality),)
 
     def baseline(self, n: int) -> float:
         """FD of `n` trivial samples (seeded by eval.seed) to the reference features; cached on disk."""
@@ -96,8 +103,6 @@ class Memorisation(Metric):
     """Feature-space rule for modalities without a `sequences` hook, duplicate sentences for those with one."""
 
     modality = "any"
-    feature_space = AGNOSTIC_FEATURES
-    sequence_rule = True
     agnostic_results = ("memorisation",)  # memorisation_exact (text alone) is not
 
     def __init__(self, config: EvalConfig, context: EvalContext):
@@ -106,6 +111,12 @@ class Memorisation(Metric):
         self.sequence_rule = hasattr(self.modality_plugin, "sequences")
         self.session = None if self.sequence_rule else agnostic_session(config, context)
         self._real: dict[str, Any] | None = None  # the real side, computed at the first evaluation
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        """None on a sequence modality (duplicate sentences), else the modality's agnostic space."""
+        sequences = isinstance(MODALITIES.get(modality), SequenceModality)
+        return () if sequences else (agnostic_extractor(config, modality),)
 
     def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
         return self.duplicates(samples) if self.sequence_rule else self.neighbours(samples)

@@ -55,27 +55,23 @@ class EvalContext:
         return {}
 
 
-EVAL_FEATURES = "eval.features"  # Metric.feature_space: the extractor the run's eval.features names
-AGNOSTIC_FEATURES = "agnostic"  # Metric.feature_space: the modality's FeatureInput.agnostic_features, else eval.features
-
-
 class Metric(ABC):
     """Registered in `multigan.registry.METRICS`; built once per run as `Metric(eval_config, context)`, so it can
-    prepare (and cache) its reference side in `__init__` or lazily, then score many sets of samples.
-
-    The class attributes below `needs_samples` are facts a suite is checked against before anything trains (which
-    features the metric reads, so an extractor that cannot score the run's modality is refused up front)."""
+    prepare (and cache) its reference side in `__init__` or lazily, then score many sets of samples."""
 
     modality: ClassVar[str]
     needs_samples: ClassVar[bool] = True  # False: the metric makes its own inputs (translations of real images)
-    extractor: ClassVar[str | None] = None  # the registered extractor it always scores with, whatever eval.features
-    feature_space: ClassVar[str] = ""  # without `extractor`: EVAL_FEATURES, AGNOSTIC_FEATURES or "" (none checked)
-    sequence_rule: ClassVar[bool] = False  # a SequenceModality's runs are scored on their sequences, not features
     agnostic_results: ClassVar[tuple[str, ...]] = ()  # results comparable across modalities (scale-free)
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         self.config = config
         self.context = context
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        """The feature extractors (FEATURES names) this metric reads on runs of `modality` under `config`, known
+        before anything is built (a bench checks its plan with it); none by default."""
+        return ()
 
     @abstractmethod
     def compute(self, samples: Batch, model: GANModel) -> dict[str, MetricValue]:

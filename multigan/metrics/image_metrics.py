@@ -15,7 +15,7 @@ from dataclasses import asdict
 from typing import Any, ClassVar
 
 from multigan.core.phases import Batch, GANModel
-from multigan.metrics.base import EVAL_FEATURES, EvalContext, Metric, MetricValue
+from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureSet, feature_session
 from multigan.metrics.frechet import MetricError, check_enough_samples, frechet_distance
@@ -33,11 +33,15 @@ class FeatureMetric(Metric):
     name: ClassVar[str]
     results: ClassVar[dict[str, bool]]  # result name -> higher is better
     extractor: ClassVar[str | None] = None  # None: eval.features
-    feature_space = EVAL_FEATURES
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
-        self.session = feature_session(config, context, self.extractor or config.features)
+        (extractor,) = self.extractors(config, context.info.modality)
+        self.session = feature_session(config, context, extractor)
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        return (cls.extractor or config.features,)
 
     @abstractmethod
     def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]: ...
