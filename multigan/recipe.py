@@ -302,15 +302,20 @@ def _convert(value: Any, hint: Any, key: str, source: str) -> Any:
     raise RecipeError(f"{source}: {key}: unsupported config type {hint}")
 
 
-def non_defaults(config: RunConfig) -> dict[str, Any]:
-    """Values that differ from the typed defaults, as flat `section.key` -> value (printed at start)."""
-    changed: dict[str, Any] = {}
-    for section, obj in (("model", config.model), ("data", config.data), ("train", config.train), ("eval", config.eval)):
-        defaults = type(obj)()
-        for f in dataclasses.fields(obj):
-            if getattr(obj, f.name) != getattr(defaults, f.name):
-                changed[f"{section}.{f.name}"] = getattr(obj, f.name)
+def changed_values(config: RunConfig) -> dict[str, dict[str, Any]]:
+    """section -> {field: value} for the values that differ from their dataclass's defaults (every section listed)."""
+    changed = {}
+    for section in ("model", "data", "train", "eval"):
+        values, defaults = getattr(config, section), type(getattr(config, section))()
+        changed[section] = {f.name: getattr(values, f.name) for f in dataclasses.fields(values)
+                            if getattr(values, f.name) != getattr(defaults, f.name)}
     return changed
+
+
+def non_defaults(config: RunConfig) -> dict[str, Any]:
+    """The same values as flat `section.key` -> value (printed at start)."""
+    return {f"{section}.{key}": value for section, changed in changed_values(config).items()
+            for key, value in changed.items()}
 
 
 def dump_yaml(config: RunConfig) -> str:

@@ -2,7 +2,9 @@
 import pytest
 import yaml
 
-from multigan.recipe import RecipeError, apply_overrides, dump_yaml, from_dict, list_recipes, load_recipe, non_defaults
+from multigan.recipe import (
+    RecipeError, apply_overrides, changed_values, dump_yaml, from_dict, list_recipes, load_recipe, non_defaults,
+)
 
 
 def minimal(**sections):
@@ -17,6 +19,8 @@ def test_typed_values_and_defaults():
     assert config.model.betas == (0.0, 0.99) and config.model.lr_g == 1e-4  # YAML 1.1 reads 1e-4 as a string
     assert config.train.stage_list()[0].steps == 5 and config.train.batch_size == 64
     assert non_defaults(config) == {"model.lr_g": 1e-4, "model.betas": (0.0, 0.99), "train.stages": config.train.stages}
+    assert changed_values(config) == {"model": {"lr_g": 1e-4, "betas": (0.0, 0.99)}, "data": {},
+                                      "train": {"stages": config.train.stages}, "eval": {}}  # the bench's digests
 
 
 def test_overrides_parse_yaml_values_and_create_sections():

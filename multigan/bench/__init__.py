@@ -6,6 +6,7 @@
     worker.py         one run in its own process: api.train, cost, sweep, record
     sweeps.py         quality/diversity sweeps over temperature (text) or truncation (images)
     stability.py      seed spread, collapse rule, diversity ratio, cost record
+    records.py        the typed data: a run's request and record (bench_run.json), report.json as a `Report`
     report.py         report.json (records + summaries over seeds) and the report as a document
     tables.py         the report's tables, each with its protocol card
     plots.py          the report's figures (matplotlib)

@@ -29,5 +29,5 @@ def bench_report(out: str | Path, suite: Suite | None = None, planned: list[Plan
     data = report.load_report(out)
     parts = report.document(data, out)
     report_render.render_markdown(parts, out)
-    report_render.render_html(parts, out, f"Bench report: {data['suite']['name']}")
+    report_render.render_html(parts, out, f"Bench report: {data.suite.name}")
     return out / "report.html"

@@ -11,9 +11,10 @@ from typing import Any
 
 from multigan.bench.suite import RunSpec, Suite
 from multigan.bench.sweeps import sweep_problem
+from multigan.core.phases import SequenceModality
 from multigan.core.train_config import StageConfig
 from multigan.metrics.config import EvalConfig
-from multigan.recipe import RecipeError, RunConfig, build, load_recipe, resolve_recipe
+from multigan.recipe import RecipeError, RunConfig, build, changed_values, load_recipe, resolve_recipe
 from multigan.registry import (
     CLASSIFIER_NETWORKS, FEATURE_INPUTS, FEATURES, METRICS, MODALITIES, MODELS, RegistryError,
 )
@@ -40,16 +41,6 @@ class PlannedRun:
         payload = json.dumps([self.config.model_name, self.config.data_name, changed_values(self.config), self.sweep],
                              sort_keys=True, default=dataclasses.asdict)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-def changed_values(config: RunConfig) -> dict[str, dict[str, Any]]:
-    """section -> {field: value} for the values that differ from their dataclass's defaults."""
-    changed = {}
-    for section in ("model", "data", "train", "eval"):
-        values, defaults = getattr(config, section), type(getattr(config, section))()
-        changed[section] = {f.name: getattr(values, f.name) for f in dataclasses.fields(values)
-                            if getattr(values, f.name) != getattr(defaults, f.name)}
-    return changed
 
 
 def plan_runs(suite: Suite, problems: list[str]) -> list[PlannedRun]:
@@ -154,23 +145,22 @@ def metric_problem(name: str, modality: str, evaluation: EvalConfig) -> str:
     metric = METRICS.get(name)
     if metric.modality not in ("any", modality):
         return f"metric '{name}' scores {metric.modality} runs, not {modality} runs"
-    chosen = getattr(metric, "extractor", None)
-    if chosen is None and hasattr(metric, "score"):  # a feature metric on eval.features
-        chosen = evaluation.features
-    if name in ("fd_norm", "memorisation"):
-        chosen = FEATURE_INPUTS.get(modality).agnostic_features or evaluation.features
-        if name == "memorisation" and hasattr(MODALITIES.get(modality), "sequences"):
-            return ""
+    problems = [extractor_problem(name, chosen, modality) for chosen in metric.extractors(evaluation, modality)]
+    return next((problem for problem in problems if problem), "")
+
+
+def extractor_problem(metric: str, chosen: str, modality: str) -> str:
+    """Why extractor `chosen` cannot score runs of `modality` for `metric` ("" when it can, or when none is set)."""
     if not chosen:
         return ""
     if chosen not in FEATURES:
-        return f"metric '{name}': {FEATURES.unknown_message(chosen)}"
+        return f"metric '{metric}': {FEATURES.unknown_message(chosen)}"
     extractor = FEATURES.get(chosen)
     if not extractor.any_modality and extractor.input.key != FEATURE_INPUTS.get(modality).key:
-        return f"metric '{name}' needs '{chosen}' features, which score {extractor.input.key} samples, not {modality}"
-    if chosen == "classifier" and modality not in CLASSIFIER_NETWORKS:
-        return (f"metric '{name}' needs the domain classifier, which {modality} runs do not have (for {modality} set "
+        return f"metric '{metric}' needs '{chosen}' features, which score {extractor.input.key} samples, not {modality}"
+    if extractor.needs_classifier_network and modality not in CLASSIFIER_NETWORKS:
+        return (f"metric '{metric}' needs the domain classifier, which {modality} runs do not have (for {modality} set "
                 f"eval.features to {FEATURE_INPUTS.get(modality).agnostic_features or 'another extractor'})")
-    if chosen == "ngram-hash" and not hasattr(MODALITIES.get(modality), "sequences"):
-        return f"metric '{name}': ngram-hash features score sequences; {modality} samples are not"
+    if extractor.scores_sequences and not isinstance(MODALITIES.get(modality), SequenceModality):
+        return f"metric '{metric}': {chosen} features score sequences; {modality} samples are not"
     return ""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
 from multigan.bench.plan import PlannedRun
+from multigan.bench.records import RECORD, RunRecord, RunRequest
 from multigan.bench.suite import Suite, SuiteError
 from multigan.core import checkpoint as ckpt
 from multigan.core.files import write_json_atomic
@@ -31,11 +32,9 @@ class BenchFolderError(UserError):
     """The output folder holds something other than this suite's runs."""
 
 
-def read_record(run_dir: Path) -> dict[str, Any] | None:
-    from multigan.bench.worker import RECORD
-
+def read_record(run_dir: Path) -> RunRecord | None:
     path = run_dir / RECORD
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return RunRecord.from_json(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
 
 
 def check_folder(out: Path, suite: Suite, planned: list[PlannedRun]) -> None:
@@ -53,7 +52,7 @@ def check_folder(out: Path, suite: Suite, planned: list[PlannedRun]) -> None:
     stale = []
     for run in planned:
         record = read_record(out / RUNS / run.run_id)
-        if record and record["status"] == "done" and record.get("digest") != run.digest():
+        if record and record.done and record.digest != run.digest():
             stale.append(f"{RUNS}/{run.run_id} finished with other settings than the suite now gives")
     if stale:
         raise SuiteError(f"{out}", stale + ["delete those run folders to train them again, or give another --out"])
@@ -66,37 +65,35 @@ def write_marker(out: Path, suite: Suite, planned: list[PlannedRun]) -> None:
 
 def is_complete(run: PlannedRun, run_dir: Path) -> bool:
     record = read_record(run_dir)
-    return bool(record) and record["status"] == "done" and record.get("digest") == run.digest()
+    return record is not None and record.done and record.digest == run.digest()
 
 
-def request_for(run: PlannedRun, run_dir: Path, data_root: str | None, inline: bool) -> dict[str, Any]:
-    """What the worker needs, as plain data (it crosses a process boundary). An interrupted run (checkpoints, no
-    record) resumes from its last checkpoint; a failed or empty one starts over."""
+def request_for(run: PlannedRun, run_dir: Path, data_root: str | None, inline: bool) -> RunRequest:
+    """What the worker needs. An interrupted run (checkpoints, no record) resumes from its last checkpoint; a failed
+    or empty one starts over."""
     record = read_record(run_dir)
     resume = record is None and bool(ckpt.list_checkpoints(run_dir / "checkpoints")) if run_dir.is_dir() else False
     if not resume and run_dir.exists():
         shutil.rmtree(run_dir)
     memory = ("peak resident memory of the bench process (inline runs share it)" if inline
               else "peak resident memory of the run's own process (CUDA: peak allocated)")
-    return {"run_id": run.run_id, "config": run.config_dict(), "run_dir": str(run_dir), "data_root": data_root,
-            "resume": resume, "digest": run.digest(), "sweep": list(run.sweep) if run.sweep else None,
-            "memory_protocol": memory}
+    return RunRequest(run.run_id, run.config_dict(), str(run_dir), data_root, resume, run.digest(), run.sweep, memory)
 
 
-def execute_in_process(request: dict[str, Any]) -> None:
+def execute_in_process(request: RunRequest) -> None:
     from multigan.bench.worker import run_and_record
 
     run_and_record(request)
 
 
-def execute_isolated(request: dict[str, Any]) -> None:
+def execute_isolated(request: RunRequest) -> None:
     """The run in a child of the fork server (torch imported once there); a child that dies without writing its
     record (killed, segfault) gets a failed record here."""
-    from multigan.bench.worker import RECORD, child_main
+    from multigan.bench.worker import child_main
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["multigan.bench.worker"])
-    process = context.Process(target=child_main, args=(request,), name=f"bench-{request['run_id']}")
+    process = context.Process(target=child_main, args=(request,), name=f"bench-{request.run_id}")
     process.start()
     try:
         process.join()
@@ -104,12 +101,12 @@ def execute_isolated(request: dict[str, Any]) -> None:
         process.terminate()
         process.join()
         raise
-    run_dir = Path(request["run_dir"])
+    run_dir = Path(request.run_dir)
     if process.exitcode not in (0, 1) or not (run_dir / RECORD).is_file():
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(run_dir / RECORD, {"status": "failed", "run_id": request["run_id"],
-                                             "digest": request["digest"],
-                                             "error": f"the run's process ended with exit code {process.exitcode}"})
+        died = RunRecord("failed", f"the run's process ended with exit code {process.exitcode}",
+                         run_id=request.run_id, digest=request.digest)
+        write_json_atomic(run_dir / RECORD, died.to_json())
 
 
 @contextmanager
@@ -166,13 +163,13 @@ def run_suite(suite: Suite, planned: list[PlannedRun], out: Path, data_root: str
     check_folder(out, suite, planned)
     (out / RUNS).mkdir(parents=True, exist_ok=True)
     write_marker(out, suite, planned)
-    execute: Callable[[dict[str, Any]], None] = execute_in_process if inline else execute_isolated
+    execute: Callable[[RunRequest], None] = execute_in_process if inline else execute_isolated
     with terminating_cleanly():
         return run_planned(planned, out, data_root, inline, execute, Progress(planned, stream))
 
 
 def run_planned(planned: list[PlannedRun], out: Path, data_root: str | None, inline: bool,
-                execute: Callable[[dict[str, Any]], None], progress: Progress) -> dict[str, str]:
+                execute: Callable[[RunRequest], None], progress: Progress) -> dict[str, str]:
     outcome = {}
     for index, run in enumerate(planned, start=1):
         run_dir = out / RUNS / run.run_id
@@ -182,14 +179,13 @@ def run_planned(planned: list[PlannedRun], out: Path, data_root: str | None, inl
             continue
         request = request_for(run, run_dir, data_root, inline)
         steps = run.config.train.steps
-        progress.line(index - 1, run, f"{'resuming' if request['resume'] else 'training'} {steps} steps ...")
+        progress.line(index - 1, run, f"{'resuming' if request.resume else 'training'} {steps} steps ...")
         started = time.perf_counter()
         execute(request)
         seconds = time.perf_counter() - started
         progress.record(run, seconds)
-        record = read_record(run_dir) or {"status": "failed", "error": "no record written"}
-        outcome[run.run_id] = record["status"]
-        what = (f"done in {duration(seconds)}" if record["status"] == "done"
-                else f"FAILED ({record['error']}; details in {run_dir})")
+        record = read_record(run_dir) or RunRecord("failed", "no record written")
+        outcome[run.run_id] = record.status
+        what = f"done in {duration(seconds)}" if record.done else f"FAILED ({record.error}; details in {run_dir})"
         progress.line(index, run, what)
     return outcome

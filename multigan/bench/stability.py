@@ -1,10 +1,10 @@
 """Training stability and cost of benchmark runs, as pure functions of numbers the runs already wrote.
 
-    seed_spread(values)                 mean, sample std (ddof 1), n over seeds; failed seeds (None/NaN) counted
-    detect_collapse(curve, higher)      did a metric-vs-step curve collapse? (rule below)
+    seed_spread(values) -> Spread       mean, sample std (ddof 1), n over seeds; failed seeds (None/NaN) counted
+    detect_collapse(curve, higher)      did a metric-vs-step curve collapse? (rule below) -> Collapse
     diversity_ratio(generated, real)    mean pairwise feature distance of samples / of real data
     diversity_collapsed(ratio)          ratio below DIVERSITY_FLOOR: the samples are (nearly) all alike
-    cost(wall_s, n, peak, device)       samples/s, wall time, peak memory and device as one record
+    cost(wall_s, n, peak, device)       samples/s, wall time, peak memory and device as one `Cost` record
 
 Collapse rule (curve = [(step, value), ...] in step order): with first, best and final the values at the first
 step, at the best step and at the last step, improvement = |best - first| and regression = |final - best| (both
@@ -18,7 +18,9 @@ real-data floor early and wobbles around it gives back "200%" of a tiny gain wit
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import torch
@@ -33,58 +35,90 @@ def _finite(value: Any) -> bool:
     return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def seed_spread(values: Sequence[float | None]) -> dict[str, Any]:
-    """Spread of one metric over the seeds of a run: {"mean", "std", "n", "n_failed", "min", "max"}. `std` is the
-    sample standard deviation (ddof 1; 0.0 for one seed). Crashed or non-finite seeds (None, NaN, inf) are left out
-    of the statistics and counted in n_failed; with none left, mean/std/min/max are None (shown as "—")."""
+@dataclass
+class Spread:
+    """One metric over the seeds of a run; mean/std/min/max are None when no seed gave a finite value."""
+
+    n: int  # seeds with a finite value
+    n_failed: int  # crashed or non-finite seeds, left out of the statistics
+    mean: float | None
+    std: float | None  # sample standard deviation (ddof 1; 0.0 for one seed)
+    min: float | None
+    max: float | None
+
+
+def seed_spread(values: Sequence[float | None]) -> Spread:
+    """Spread of one metric over the seeds of a run. Crashed or non-finite seeds (None, NaN, inf) are left out of the
+    statistics and counted in n_failed; with none left, mean/std/min/max are None (shown as "—")."""
     good = [float(v) for v in values if _finite(v)]
-    spread: dict[str, Any] = {"n": len(good), "n_failed": len(values) - len(good)}
     if not good:
-        return {**spread, "mean": None, "std": None, "min": None, "max": None}
+        return Spread(0, len(values), None, None, None, None)
     mean = sum(good) / len(good)
     variance = sum((v - mean) ** 2 for v in good) / (len(good) - 1) if len(good) > 1 else 0.0
-    return {**spread, "mean": mean, "std": math.sqrt(variance), "min": min(good), "max": max(good)}
+    return Spread(len(good), len(values) - len(good), mean, math.sqrt(variance), min(good), max(good))
 
 
-def format_spread(spread: dict[str, Any], digits: int = 3) -> str:
+def format_spread(spread: Spread, digits: int = 3) -> str:
     """'0.123 ± 0.004 (n=3)', with ', 1 failed' when seeds failed; '—' when no seed gave a value."""
-    if spread["mean"] is None:
+    if spread.mean is None:
         return "—"
-    failed = f", {spread['n_failed']} failed" if spread["n_failed"] else ""
-    return f"{spread['mean']:.{digits}g} ± {spread['std']:.{digits}g} (n={spread['n']}{failed})"
+    failed = f", {spread.n_failed} failed" if spread.n_failed else ""
+    return f"{spread.mean:.{digits}g} ± {spread.std:.{digits}g} (n={spread.n}{failed})"
+
+
+NO_EVALUATIONS = "no evaluations"
+DIVERGED = "diverged (final value not finite)"
+
+
+@dataclass
+class Collapse:
+    """The collapse rule's verdict on one curve (values in the metric's units, steps of the training run)."""
+
+    first: float | None
+    final: float | None
+    final_step: int | None
+    best: float | None
+    best_step: int | None
+    collapsed: bool
+    reason: str
+    regression_share: float | None  # regression / improvement; None without improvement
+
+    def to_json(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        return {key: values[key] for key in JSON_ORDER.get(self.reason, values)}
+
+
+# report.json lists a verdict's keys in the order the rule has always decided them: these two differ from the rest
+JSON_ORDER = {NO_EVALUATIONS: ("collapsed", "reason", "first", "best", "best_step", "final", "final_step",
+                               "regression_share"),
+              DIVERGED: ("first", "final", "final_step", "collapsed", "reason", "best", "best_step", "regression_share")}
 
 
 def detect_collapse(curve: Sequence[tuple[int, float]], higher_is_better: bool,
-                    share: float = COLLAPSE_SHARE, tolerance: float = 0.0) -> dict[str, Any]:
+                    share: float = COLLAPSE_SHARE, tolerance: float = 0.0) -> Collapse:
     """The module docstring's rule on `curve` [(step, value), ...]; a regression of at most `tolerance` (in the
-    metric's units: noise, e.g. a curve wobbling at the real-data floor) is never a collapse. Returns {"collapsed",
-    "reason", "first",
-    "best", "best_step", "final", "final_step", "regression_share" (regression / improvement, None without
-    improvement)}."""
+    metric's units: noise, e.g. a curve wobbling at the real-data floor) is never a collapse."""
     points = sorted((int(step), value) for step, value in curve)
     if not points:
-        return {"collapsed": False, "reason": "no evaluations", "first": None, "best": None, "best_step": None,
-                "final": None, "final_step": None, "regression_share": None}
+        return Collapse(None, None, None, None, None, False, NO_EVALUATIONS, None)
     final_step, final = points[-1]
     finite = [(step, float(value)) for step, value in points if _finite(value)]
-    record: dict[str, Any] = {"first": finite[0][1] if finite else None, "final": final, "final_step": final_step}
+    first = finite[0][1] if finite else None
     if not _finite(final):
         best_step, best = max(finite, key=lambda p: p[1] if higher_is_better else -p[1]) if finite else (None, None)
-        return {**record, "collapsed": True, "reason": "diverged (final value not finite)", "best": best,
-                "best_step": best_step, "regression_share": None}
+        return Collapse(first, final, final_step, best, best_step, True, DIVERGED, None)
     sign = 1.0 if higher_is_better else -1.0  # values times sign: higher is better
     best_step, best = max(finite, key=lambda p: sign * p[1])
     improvement = sign * (best - finite[0][1])
     regression = sign * (best - final)
-    record.update(best=best, best_step=best_step)
     if improvement <= 0:
-        return {**record, "collapsed": False, "reason": "no progress", "regression_share": None}
+        return Collapse(first, final, final_step, best, best_step, False, "no progress", None)
     ratio = regression / improvement
     collapsed = ratio > share and regression > tolerance
     reason = (f"gave back {ratio:.0%} of its improvement after step {best_step}" if collapsed
               else "stable" if regression == 0 else f"regressed by {regression:.3g}, within the tolerance"
               if ratio > share else f"kept {1 - ratio:.0%} of its improvement")
-    return {**record, "collapsed": collapsed, "reason": reason, "regression_share": ratio}
+    return Collapse(first, final, final_step, best, best_step, collapsed, reason, ratio)
 
 
 def mean_pairwise_distance(features: Tensor, limit: int = PAIRS_SAMPLE) -> float:
@@ -109,12 +143,20 @@ def diversity_collapsed(ratio: float, floor: float = DIVERSITY_FLOOR) -> bool:
     return ratio < floor
 
 
+@dataclass
+class Cost:
+    wall_s: float
+    samples_per_s: float | None  # None without a sample count
+    peak_memory_mib: float | None
+    device: str
+
+
 def cost(wall_s: float, n_samples: int | None = None, peak_memory_bytes: int | None = None,
-         device: str = "") -> dict[str, Any]:
+         device: str = "") -> Cost:
     """One cost record: wall time, samples/s (n_samples / wall_s, None without both), peak memory in MiB."""
     rate = n_samples / wall_s if n_samples is not None and wall_s > 0 else None
     memory = peak_memory_bytes / 2**20 if peak_memory_bytes is not None else None
-    return {"wall_s": wall_s, "samples_per_s": rate, "peak_memory_mib": memory, "device": device}
+    return Cost(wall_s, rate, memory, device)
 
 
 def peak_memory_bytes(device: str | torch.device = "cpu") -> int:

@@ -39,16 +39,37 @@ def sweep_problem(option: str, run_metrics: list[str]) -> str:
     return ""
 
 
+@dataclass
+class SweepPoint:
+    value: float  # the sampling option's value
+    metrics: dict[str, float]  # result -> value at it
+
+
+@dataclass
+class SweepResult:
+    option: str
+    quality: str
+    diversity: str
+    diversity_higher_is_better: bool
+    points: list[SweepPoint]
+    protocol: dict[str, dict[str, Any]]  # quality and diversity result -> its protocol
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SweepResult:
+        return cls(**{**data, "points": [SweepPoint(**point) for point in data["points"]]})
+
+
 def run_sweep(model: GANModel, option: str, values: list[float], config: EvalConfig,
-              context: EvalContext) -> dict[str, Any]:
-    """{"option", "quality", "diversity", "points": [{"value", "metrics": {result: value}}], "protocol"}: the
-    sweep's metrics on `config.n_samples` samples at each value of `option` (same eval seed at each)."""
+              context: EvalContext) -> SweepResult:
+    """The sweep's metrics on `config.n_samples` samples at each value of `option` (same eval seed at each)."""
     axes = QUALITY_DIVERSITY[option]
     evaluator = Evaluator(dataclasses.replace(config, metrics=list(axes.metrics), real_floor=False), context)
     points, protocol = [], {}
     for value in values:
         results = evaluator(model, **{option: value})
-        points.append({"value": value, "metrics": {name: result.value for name, result in results.items()}})
+        points.append(SweepPoint(value, {name: result.value for name, result in results.items()}))
         protocol = {name: results[name].protocol for name in (axes.quality, axes.diversity)}
-    return {"option": option, "quality": axes.quality, "diversity": axes.diversity,
-            "diversity_higher_is_better": axes.diversity_higher_is_better, "points": points, "protocol": protocol}
+    return SweepResult(option, axes.quality, axes.diversity, axes.diversity_higher_is_better, points, protocol)

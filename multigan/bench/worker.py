@@ -7,6 +7,7 @@ import time, its peak memory is its own, and a crash (even a segfault) ends only
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 import torch
 
 from multigan import __version__, api
+from multigan.bench.records import RECORD, Curve, RunCost, RunRecord, RunRequest, SamplePreview
 from multigan.bench.stability import cost, peak_memory_bytes
 from multigan.bench.sweeps import run_sweep
 from multigan.core import checkpoint as ckpt
@@ -27,13 +29,13 @@ from multigan.core.files import write_json_atomic, write_text_atomic
 from multigan.core.speed import device_description
 from multigan.errors import UserError
 from multigan.core.sampling import generate
+from multigan.metrics.base import MetricValue
 from multigan.metrics.evaluate import Evaluator
 from multigan.recipe import from_dict
 from multigan.registry import DATASETS, load_plugins
 
 load_plugins()  # once, in the fork server: each run's process starts with every plug-in imported
 
-RECORD = "bench_run.json"
 TRACEBACK = "bench_error.txt"
 GALLERY_LINES = 12  # text samples kept in the record for the report's gallery
 
@@ -46,8 +48,8 @@ def software_versions() -> dict[str, str]:
             "matplotlib": matplotlib.__version__, "python": platform.python_version()}
 
 
-def read_curves(run_dir: Path) -> dict[str, list[list[float]]]:
-    """metric -> [[step, value], ...] from metrics.jsonl's eval lines; a step logged twice (a resumed run) keeps
+def read_curves(run_dir: Path) -> dict[str, Curve]:
+    """metric -> [(step, value), ...] from metrics.jsonl's eval lines; a step logged twice (a resumed run) keeps
     its last value."""
     curves: dict[str, dict[int, float]] = {}
     path = run_dir / "metrics.jsonl"
@@ -60,20 +62,19 @@ def read_curves(run_dir: Path) -> dict[str, list[list[float]]]:
         for key, value in record.items():
             if key not in ("step", "kind", "stage"):
                 curves.setdefault(key, {})[int(record["step"])] = float(value)
-    return {key: [[step, points[step]] for step in sorted(points)] for key, points in curves.items()}
+    return {key: [(step, points[step]) for step in sorted(points)] for key, points in curves.items()}
 
 
-def gallery(run_dir: Path, modality: str) -> dict[str, Any]:
+def gallery(run_dir: Path, modality: str) -> SamplePreview | None:
     """The run's last preview: an image grid or spectrogram grid (path), or the first generated sentences."""
     previews = sorted((run_dir / "samples").glob("step-*"))
     previews = [p for p in previews if p.suffix in (".png", ".txt")]
     if not previews:
-        return {}
+        return None
     last = previews[-1]
     if last.suffix == ".txt":
-        lines = last.read_text(encoding="utf-8").splitlines()[:GALLERY_LINES]
-        return {"kind": "text", "lines": lines, "file": last.name}
-    return {"kind": "spectrograms" if modality == "audio" else "images", "file": last.name}
+        return SamplePreview("text", last.name, last.read_text(encoding="utf-8").splitlines()[:GALLERY_LINES])
+    return SamplePreview("spectrograms" if modality == "audio" else "images", last.name)
 
 
 def sampling_speed(model: Any, n: int, batch_size: int, seed: int) -> float:
@@ -97,55 +98,57 @@ def warm_caches(config: Any, data_root: str | None) -> None:
         Evaluator(config.eval, api.eval_context(config, info, root, select_device(config.train.device)))
 
 
-def execute(request: dict[str, Any]) -> dict[str, Any]:
-    """Train and measure one run (request: run_id, config, run_dir, data_root, resume, sweep); returns the record."""
-    run_dir = Path(request["run_dir"])
-    config = from_dict(request["config"], source=f"bench run {request['run_id']}")
-    warm_caches(config, request["data_root"])
+def execute(request: RunRequest) -> RunRecord:
+    """Train and measure one run; returns its record."""
+    run_dir = Path(request.run_dir)
+    config = from_dict(request.config, source=f"bench run {request.run_id}")
+    warm_caches(config, request.data_root)
     start = time.perf_counter()
-    api.train(config, request["data_root"], out=run_dir, resume=run_dir if request["resume"] else None,
-              overwrite=not request["resume"], progress=False)
+    api.train(config, request.data_root, out=run_dir, resume=run_dir if request.resume else None,
+              overwrite=not request.resume, progress=False)
     wall = time.perf_counter() - start
     config, model, folder = api.load_run(run_dir, device=config.train.device)
-    record: dict[str, Any] = {"status": "done", "step": ckpt.read_meta(folder).get("global_step")}
     evaluation = json.loads((run_dir / "eval.json").read_text(encoding="utf-8")) if config.eval.metrics else {}
-    record["metrics"] = evaluation.get("metrics", {})
-    record["curves"] = read_curves(run_dir)
     n = config.eval.n_samples
     speed = sampling_speed(model, n, config.eval.batch_size, config.eval.seed)
-    record["cost"] = {**cost(wall, None, peak_memory_bytes(model.device), device_description(model.device)),
-                      "samples_per_s": speed, "n_timed": n, "resumed": bool(request["resume"]),
-                      "peak_memory": request["memory_protocol"]}
-    if request.get("sweep"):
-        option, values = request["sweep"]
-        context = api.eval_context(config, model.info, resolve_data_root(request["data_root"]), model.device)
+    # samples/s of generating after training (the wall time is training's): not n / wall
+    measured = dataclasses.replace(cost(wall, None, peak_memory_bytes(model.device), device_description(model.device)),
+                                   samples_per_s=speed)
+    sweep = None
+    if request.sweep:
+        option, values = request.sweep
+        context = api.eval_context(config, model.info, resolve_data_root(request.data_root), model.device)
         with preserved_rng():
-            record["sweep"] = run_sweep(model, option, values, config.eval, context)
-    record["gallery"] = gallery(run_dir, model.info.modality)
-    record["versions"] = software_versions()
-    return record
+            sweep = run_sweep(model, option, values, config.eval, context)
+    return RunRecord(
+        "done", step=ckpt.read_meta(folder).get("global_step"),
+        metrics={name: MetricValue(**value) for name, value in evaluation.get("metrics", {}).items()},
+        curves=read_curves(run_dir),
+        cost=RunCost(**dataclasses.asdict(measured), n_timed=n, resumed=request.resume,
+                     peak_memory=request.memory_protocol),
+        sweep=sweep, gallery=gallery(run_dir, model.info.modality), versions=software_versions())
 
 
-def failure(err: BaseException) -> dict[str, Any]:
+def failure(err: BaseException) -> RunRecord:
     message = str(err).splitlines()[0] if str(err) else type(err).__name__
     kind = "error" if isinstance(err, UserError) else type(err).__name__
-    return {"status": "failed", "error": f"{kind}: {message}"}
+    return RunRecord("failed", error=f"{kind}: {message}")
 
 
-def run_and_record(request: dict[str, Any]) -> bool:
+def run_and_record(request: RunRequest) -> bool:
     """`execute`, then its record (or the failure) into the run folder; True when the run completed."""
-    run_dir = Path(request["run_dir"])
+    run_dir = Path(request.run_dir)
     try:
         record = execute(request)
     except Exception as err:  # a crashed run is recorded; the bench goes on with the others
         run_dir.mkdir(parents=True, exist_ok=True)
         write_text_atomic(run_dir / TRACEBACK, traceback.format_exc())
         record = failure(err)
-    record.update(run_id=request["run_id"], digest=request["digest"])
-    write_json_atomic(run_dir / RECORD, record)
-    return record["status"] == "done"
+    record.run_id, record.digest = request.run_id, request.digest
+    write_json_atomic(run_dir / RECORD, record.to_json())
+    return record.done
 
 
-def child_main(request: dict[str, Any]) -> None:
+def child_main(request: RunRequest) -> None:
     """Entry point in the child process: exit status 0 when the run completed, 1 when it failed."""
     sys.exit(0 if run_and_record(request) else 1)

@@ -26,6 +26,7 @@ from multigan.core.phases import Batch, GANModel, Translator
 from multigan.images.features import quantize_to_unit
 from multigan.metrics.base import EvalContext, Metric, MetricValue
 from multigan.metrics.classifier import ClassifierConfig, ClassifierExtractor
+from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import FeatureSession, FeatureSet
 from multigan.metrics.frechet import MetricError, check_enough_samples, frechet_distance
 from multigan.metrics.kid import KIDSettings, kernel_inception_distance
@@ -143,6 +144,10 @@ def paired_scores(outputs: Tensor, truth: Tensor, batch: int = 64) -> dict[str, 
 @METRICS.register("translation_fid")
 class TranslationFID(TranslationMetric):
     kid_settings: ClassVar[KIDSettings] = KIDSettings()
+
+    @classmethod
+    def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        return (config.features,)  # in the target domain (eval.features: classifier is the domains' own classifier)
 
     def compute(self, samples: Batch, model: GANModel) -> dict[str, MetricValue]:
         results = {}

@@ -52,6 +52,7 @@ def sequence_modality(modality: str) -> bool:
 @METRICS.register("fd_norm")
 class NormalisedFrechet(Metric):
     modality = "any"
+    agnostic_results = ("fd_norm",)
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
@@ -103,6 +104,7 @@ class Memorisation(Metric):
     """Feature-space rule for most modalities, duplicate sentences for sequence modalities (text)."""
 
     modality = "any"
+    agnostic_results = ("memorisation",)  # memorisation_exact (text alone) is not
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
@@ -113,6 +115,7 @@ class Memorisation(Metric):
 
     @classmethod
     def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
+        """None on a sequence modality (duplicate sentences), else the modality's agnostic space."""
         return () if sequence_modality(modality) else (agnostic_extractor(config, modality),)
 
     def feature_sessions(self) -> tuple[FeatureSession, ...]:

@@ -96,6 +96,7 @@ class Metric(ABC):
 
     modality: ClassVar[str]
     needs_samples: ClassVar[bool] = True  # False: the metric makes its own inputs (translations of real images)
+    agnostic_results: ClassVar[tuple[str, ...]] = ()  # results comparable across modalities (scale-free)
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         self.config = config

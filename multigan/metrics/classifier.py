@@ -193,6 +193,7 @@ class ClassifierExtractor(FeatureExtractor):
     name = "classifier"
     version = ARCH_VERSION
     any_modality = True
+    needs_classifier_network = True
 
     def __init__(self, model: nn.Module, train_fingerprint: str, held_out_accuracy: float,
                  held_out_split: str, device: torch.device | str = "cpu", modality: str = "image"):

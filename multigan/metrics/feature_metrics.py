@@ -130,6 +130,7 @@ class PRDC(FeatureMetric):
 
     name = "prdc"
     results = {"precision": True, "recall": True, "density": True, "coverage": True}
+    agnostic_results = ("precision", "recall", "density", "coverage")
     nearest_k = 5
 
     def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
@@ -147,6 +148,7 @@ class ClassCoverage(FeatureMetric):
     name = "class_coverage"
     results = {"class_coverage": True, "class_kl": False}
     extractor = "classifier"
+    agnostic_results = ("class_coverage",)
     min_relative_share = 0.1
 
     def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:

@@ -54,6 +54,8 @@ class FeatureExtractor(ABC):
     version: ClassVar[str]  # bump whenever outputs change for the same inputs: invalidates cached statistics
     input: FeatureInput  # the modality it scores (a class attribute; `any_modality` extractors set it when built)
     any_modality: ClassVar[bool] = False  # True: `from_context` sets `input` from the data (the domain classifier)
+    needs_classifier_network: ClassVar[bool] = False  # True: scores with the modality's CLASSIFIER_NETWORKS entry
+    scores_sequences: ClassVar[bool] = False  # True: scores a SequenceModality's sequences() (no other modality)
     feature_dim: int
     num_classes: int
     device: torch.device

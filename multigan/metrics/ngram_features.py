@@ -68,6 +68,7 @@ class NgramHashExtractor(FeatureExtractor):
     name = "ngram-hash"
     version = "1"
     any_modality = True  # any sequence modality (core.phases.SequenceModality)
+    scores_sequences = True
 
     def __init__(self, info: DataInfo, device: torch.device | str = "cpu"):
         modality = MODALITIES.get(info.modality)

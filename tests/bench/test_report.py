@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from multigan.bench.records import Report, RunRecord
 from multigan.cli import main
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -45,6 +46,10 @@ def test_the_tiny_suite_writes_every_report_file(tiny_bench, capsys):
     assert [p["value"] for p in mle["sweep"]["points"]] == [0.7, 1.3]
     assert mle["cost"]["peak_memory"].startswith("peak resident memory of the run's own process")
     assert report["summary"]["dcgan"]["metrics"]["fd_norm"]["n"] == 3
+    # the typed records read it and write back the same file; each run's bench_run.json too
+    assert json.dumps(Report.from_json(report).to_json(), indent=2) == (tiny_bench / "report.json").read_text()
+    for path in (tiny_bench / "runs").glob("*/bench_run.json"):
+        assert json.dumps(RunRecord.from_json(json.loads(path.read_text())).to_json(), indent=2) == path.read_text()
     markdown = (tiny_bench / "report.md").read_text()
     for title in ("Cross-modality comparison", "Image metrics", "Text metrics", "Cost", "Quality vs diversity"):
         assert title in markdown

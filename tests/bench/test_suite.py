@@ -1,8 +1,10 @@
 """Suite files: every problem found before anything trains, listed together; budgets and seeds planned exactly."""
 import pytest
 
+from multigan.bench.plan import metric_problem
 from multigan.bench.suite import SuiteError, find_suite, load_suite
 from multigan.cli import main
+from multigan.metrics.config import EvalConfig
 from tests.bench.conftest import TINY_DCGAN, image_suite
 
 
@@ -42,6 +44,21 @@ def test_a_metric_needing_features_the_modality_lacks_is_refused(write_suite):
                       runs=[{"name": "t", "recipe": "seqgan_coco", "set": ["data.limit=50"]}])
     (problem,) = problems_of(write_suite(raw))
     assert "needs the domain classifier" in problem and "ngram-hash" in problem
+
+
+@pytest.mark.parametrize("metric,modality,features,problem", [
+    ("fd_norm", "image", "ngram-hash", "metric 'fd_norm': ngram-hash features score sequences; image samples are not"),
+    ("fad", "image", "classifier", "metric 'fad' needs 'vggish' features, which score audio samples, not image"),
+    ("fid", "audio", "inception-fid", "needs 'inception-fid' features, which score image samples, not audio"),
+    ("class_coverage", "text", "ngram-hash", "metric 'class_coverage' needs the domain classifier"),
+    ("kid", "image", "classifer", "metric 'kid': unknown feature extractor 'classifer'; did you mean 'classifier'?"),
+    ("memorisation", "text", "classifier", ""),  # text: duplicate sentences, no features
+    ("fd_norm", "text", "classifier", ""),  # text's agnostic space is ngram-hash, whatever eval.features says
+    ("bleu", "text", "vggish", ""),  # reads no features
+])
+def test_the_features_a_metric_reads_are_asked_of_the_registries(metric, modality, features, problem):
+    found = metric_problem(metric, modality, EvalConfig(features=features))
+    assert (problem in found) if problem else found == ""
 
 
 def test_runs_and_seeds_are_planned_with_the_common_budget(write_suite):
