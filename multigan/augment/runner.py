@@ -18,8 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from multigan.augment import cells as grid_cells
 from multigan.augment.downstream import labels_of, rows_by_class
 from multigan.augment.report import write_report

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from multigan.images.style_blocks import EqualConv2d, EqualLinear, lrelu, minibatch_stddev, pixel_norm
+from multigan.images.style_blocks import EqualConv2d, EqualLinear, minibatch_stddev, pixel_norm
 
 
 def level_widths(levels: int, channel_base: int, channel_max: int) -> list[int]:

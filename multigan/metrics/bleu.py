@@ -19,6 +19,7 @@ import math
 from typing import Iterable, Sequence
 
 import numpy as np
+import torch
 
 from multigan.metrics.bleu_index import (
     FlatCorpus,
@@ -191,4 +192,4 @@ def _check_tokenized(sentences: Sequence[Sentence], what: str) -> None:
 
 
 def _not_token_list(value) -> bool:
-    return isinstance(value, str) or hasattr(value, "shape")
+    return isinstance(value, (str, np.ndarray, torch.Tensor))
