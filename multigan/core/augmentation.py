@@ -59,17 +59,18 @@ class AugmentConfigError(UserError, ValueError):
 
 
 def resolve_policies(config: AugmentConfig, modality: str) -> list[AugmentPolicy]:
-    """The named policies (the fixed ones first, then ADA's pipeline), each checked against the data's modality."""
-    names = [name.strip() for name in config.policy.split(",") if name.strip()]
+    """The named policies (the fixed ones first, then ADA's pipeline), each checked against the data's modality
+    and against its place: DiffAugment's in `policy`, an adaptive one in `ada.pipeline`."""
+    named = [(name.strip(), False) for name in config.policy.split(",") if name.strip()]
     if config.ada.enabled:
-        names.append(config.ada.pipeline)
+        named.append((config.ada.pipeline, True))
     policies = []
-    for name in names:
+    for name, adaptive in named:
         policy = AUGMENT_POLICIES.get(name)  # an unknown name: the closest one and the list
         if policy.modality != modality:
             raise AugmentConfigError(f"model.augment: policy '{name}' transforms {policy.modality} samples, "
                                      f"this model trains on {modality} data")
-        if policy.adaptive != (name == config.ada.pipeline and config.ada.enabled):
+        if policy.adaptive != adaptive:
             where = "model.augment.ada.pipeline" if policy.adaptive else "model.augment.policy"
             raise AugmentConfigError(f"model.augment: '{name}' belongs in {where}")
         policies.append(policy)

@@ -136,3 +136,8 @@ def test_translation_models_augment_what_their_discriminators_see(name, data):
     model.loss("G", batch)
     _, scalars = model.loss("D", {})
     assert "ada_p" in scalars and float(model.augmenter.images_seen) > 0 and "augment" in model.networks()
+
+
+def test_the_adaptive_pipeline_named_as_a_fixed_policy_is_refused_even_with_ada_on():
+    with pytest.raises(AugmentConfigError, match="'bgc' belongs in model.augment.ada.pipeline"):
+        Augmenter(AugmentConfig(policy="bgc", ada=AdaConfig(enabled=True)), "image")
