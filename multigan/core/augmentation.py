@@ -24,6 +24,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
+from multigan.core.distributed import sum_over_ranks
 from multigan.errors import UserError
 from multigan.registry import AUGMENT_POLICIES
 
@@ -119,6 +120,8 @@ class Augmenter(nn.Module):
         if not self.adaptive:
             return
         ada = self.config.ada
+        # under torchrun every rank saw its own shard: the heuristic is over the global batch, so p stays one value
+        sum_over_ranks([self.sign_sum, self.sign_count, self.images_seen])
         r_t = self.sign_sum / self.sign_count.clamp(min=1)
         # p moves by the images seen, batch * interval, over kimg thousand: 0 -> 1 in at least kimg * 1000 images
         step = torch.sign(r_t - ada.target) * self.images_seen / (ada.kimg * 1000)

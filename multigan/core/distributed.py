@@ -121,6 +121,16 @@ def average_gradients(params: list[torch.Tensor]) -> None:
             grad.copy_(part.view_as(grad))
 
 
+def sum_over_ranks(tensors: list[torch.Tensor]) -> None:
+    """Each tensor replaced in place by its sum over the ranks (one all-reduce; nothing on one process)."""
+    if not distributed():
+        return
+    flat = torch.cat([t.reshape(-1) for t in tensors])
+    dist.all_reduce(flat)
+    for tensor, part in zip(tensors, flat.split([t.numel() for t in tensors])):
+        tensor.copy_(part.view_as(tensor))
+
+
 def _buckets(grads: list[torch.Tensor]) -> Iterator[list[torch.Tensor]]:
     bucket: list[torch.Tensor] = []
     size = 0

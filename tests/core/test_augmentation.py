@@ -141,3 +141,20 @@ def test_translation_models_augment_what_their_discriminators_see(name, data):
 def test_the_adaptive_pipeline_named_as_a_fixed_policy_is_refused_even_with_ada_on():
     with pytest.raises(AugmentConfigError, match="'bgc' belongs in model.augment.ada.pipeline"):
         Augmenter(AugmentConfig(policy="bgc", ada=AdaConfig(enabled=True)), "image")
+
+
+def test_under_two_processes_p_follows_the_global_batch_and_stays_one_value(tmp_path):
+    import torch.multiprocessing as mp
+
+    from gloo_workers import adjust_ada_on_rank  # a module the spawned processes can import
+
+    context = mp.get_context("spawn")
+    results = context.Queue()
+    workers = [context.Process(target=adjust_ada_on_rank, args=(r, str(tmp_path / "store"), results)) for r in (0, 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    values = dict(results.get(timeout=10) for _ in workers)
+    # 12 images over kimg 0.01 (10 images): p + 1.2, clamped to 1, on both ranks alike
+    assert values == {0: 1.0, 1: 1.0}
