@@ -51,13 +51,7 @@ def list_images(folder: Path) -> tuple[list[Path], list[int], list[str]]:
         if not files:
             raise DataError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}; expected {LAYOUT}")
         return files, [], []
-    files, labels = [], []
-    for label, class_folder in enumerate(classes):
-        found = sorted(p for p in class_folder.rglob("*") if is_image(p))
-        if not found:
-            raise DataError(f"class folder {class_folder} has no images; expected {LAYOUT}")
-        files += found
-        labels += [label] * len(found)
+    files, labels = files_by_class(classes, [f"class folder {c} has no images; expected {LAYOUT}" for c in classes])
     ignored = sum(is_image(p) for p in folder.iterdir())
     if ignored:
         log.warning("%d images directly in %s are ignored: it has class subfolders", ignored, folder)
@@ -71,15 +65,23 @@ def list_mapped_images(folder: Path, split_folders: dict[str, dict[str, str]], s
         raise DataError("data.split_folders must map both train and test to the same class names, e.g. {train: "
                         "{summer: trainA, winter: trainB}, test: {summer: testA, winter: testB}}")
     class_names = sorted(split_folders[split])
+    folders = [folder / split_folders[split][name] for name in class_names]
+    empty = [f"data.split_folders.{split}.{name}: no images in {f}" for name, f in zip(class_names, folders)]
+    files, labels = files_by_class(folders, empty)
+    return files, labels, class_names
+
+
+def files_by_class(class_folders: list[Path], empty: list[str]) -> tuple[list[Path], list[int]]:
+    """Every image under each class folder (any depth, sorted), labelled by the folder's position; a folder
+    without images (or missing) stops with its line of `empty`."""
     files, labels = [], []
-    for label, name in enumerate(class_names):
-        class_folder = folder / split_folders[split][name]
+    for label, (class_folder, message) in enumerate(zip(class_folders, empty)):
         found = sorted(p for p in class_folder.rglob("*") if is_image(p)) if class_folder.is_dir() else []
         if not found:
-            raise DataError(f"data.split_folders.{split}.{name}: no images in {class_folder}")
+            raise DataError(message)
         files += found
         labels += [label] * len(found)
-    return files, labels, class_names
+    return files, labels
 
 
 def decode_all(files: list[Path], base: Path, channels: int, resolution: int, skip_bad: bool = False,
