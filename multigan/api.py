@@ -148,10 +148,10 @@ def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | No
 
 
 def resolve_checkpoint(run: str | Path, which: str = "latest") -> Path:
-    """`which`: "latest", "best", "step-N" (any number of digits) or a checkpoint folder name inside the run."""
+    """`which`: "latest" (the newest intact one), "best", "step-N" or a checkpoint folder name inside the run."""
     run_dir = Path(run)
-    if (run_dir / ckpt.META_FILE).is_file():  # a checkpoint folder itself
-        return run_dir
+    if (run_dir / ckpt.META_FILE).is_file():  # a checkpoint folder itself; named ones are checked, never replaced
+        return ckpt.check_intact(run_dir)
     if not run_dir.is_dir():
         raise RunFolderError(f"{run_dir}: no such run folder")
     if which == "latest":
@@ -161,7 +161,7 @@ def resolve_checkpoint(run: str | Path, which: str = "latest") -> Path:
     if not (folder / ckpt.META_FILE).is_file():
         found = sorted(p.name for p in (run_dir / "checkpoints").glob("*") if (p / ckpt.META_FILE).is_file())
         raise ckpt.CheckpointError(f"{folder}: no such checkpoint; {run_dir} has: {', '.join(found) or 'none'}")
-    return folder
+    return ckpt.check_intact(folder)
 
 
 def load_weights(model: GANModel, folder: Path, ema: bool | None = None) -> bool:
