@@ -85,6 +85,14 @@ def test_nan_loss_is_one_line(tmp_path, capsys):
     assert code == 1 and "became NaN/inf" in one_error_line(err)
 
 
+def test_a_resolution_dcgan_cannot_build_names_the_key_and_the_choices(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "dcgan_digits", "--out", str(tmp_path / "run"), "--quiet", "--set", *TINY,
+                       "data.resolution=128")
+    line = one_error_line(err)
+    assert code == 1 and "data.resolution" in line and "28, 32, 64" in line and "128" in line
+    assert not (tmp_path / "run").exists()
+
+
 def test_no_recipe_no_resume(capsys):
     code, _, err = run(capsys, "train")
     assert code == 1 and "RECIPE" in one_error_line(err)
