@@ -205,7 +205,8 @@ def load_train_state(folder: Path) -> dict[str, Any]:
 def _refusal(err: pickle.UnpicklingError) -> str:
     """What the weights_only unpickler refused ("Unsupported global: GLOBAL builtins.open"), from torch's long text."""
     found = re.search(r"WeightsUnpickler error:\s*(.*?)\s*(?:Check the documentation|$)", str(err), re.DOTALL)
-    return _one_line(found.group(1) if found else err)
+    # its first sentence; the next ones advise allowing the global, which is the opposite of what we want here
+    return re.split(r"(?<=\.)\s", _one_line(found.group(1) if found else err))[0].rstrip(".")
 
 
 def _one_line(err: object, limit: int = 200) -> str:
