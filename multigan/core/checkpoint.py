@@ -34,7 +34,6 @@ NETWORKS_FILE = "networks.safetensors"
 STATE_FILE = "train_state.pt"
 META_FILE = "meta.json"
 CHECKED_FILES = (NETWORKS_FILE, STATE_FILE)  # meta.json records their sha256 and size; meta.json is checked by parsing
-REQUIRED_META = ("model", "config", "info")  # what loading a checkpoint reads from meta.json
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 
 log = logging.getLogger(__name__)
@@ -133,9 +132,6 @@ def check_intact(folder: Path) -> Path:
     """`folder` when meta.json parses and each data file has the size and sha256 it records; else a CheckpointError
     naming the first damaged file. A checkpoint saved before meta.json had `files` is intact when its files load."""
     meta = read_meta(folder)
-    missing = [key for key in REQUIRED_META if key not in meta]
-    if missing:
-        raise CheckpointError(f"{folder / META_FILE}: not checkpoint metadata (no {', '.join(missing)})")
     if "files" not in meta:  # an older multigan's checkpoint: nothing to compare with, so try it
         load_networks(folder)
         load_train_state(folder)
