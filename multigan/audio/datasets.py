@@ -1,4 +1,4 @@
-"""Audio datasets, decoded once into memory: `audio_folder` (any folder of audio files) and `fsdd` (the Free Spoken
+"""Audio datasets, decoded once into a row cache (core/row_cache.py) that later runs map: `audio_folder` (any folder of audio files) and `fsdd` (the Free Spoken
 Digit Dataset under the data root).
 
 Every clip is decoded, downmixed to mono, resampled to `data.sample_rate`, optionally normalised, padded or cropped
@@ -7,11 +7,10 @@ and a cast to float (B, 1, T) in [-1, 1], and real clips sit on the same grid as
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +33,8 @@ from multigan.audio.io import (
     to_pcm16,
 )
 from multigan.core.data import DataError, check_split, user_folder
+from multigan.core.row_cache import FolderCacheOptions, RowRecipe, folder_rows
+from multigan.core.row_decode import RowResult
 from multigan.core.phases import Batch, DataInfo
 from multigan.registry import DATASETS
 
@@ -41,10 +42,11 @@ log = logging.getLogger(__name__)
 
 CROPS = ("start", "center", "random")
 NORMALIZATIONS = ("none", "peak", "rms")
+DECODER_VERSION = 1  # bump when decoding, resampling or cropping changes a sample: older caches then do not match
 
 
 @dataclass
-class ClipOptions:
+class ClipOptions(FolderCacheOptions):
     """What every audio dataset does to its clips (fields shared by the datasets' configs)."""
 
     sample_rate: int = 16000  # Hz; other rates are resampled (said once)
@@ -96,26 +98,29 @@ def _decode_one(path: Path, config: ClipOptions, offset_seed: int) -> tuple[np.n
     return fit_length(wave, config.length, config.crop, rng), done
 
 
+def clip_row(position: int, path: Path, config: ClipOptions) -> RowResult:
+    """One file -> its (length,) int16 row on the PCM16 grid; silent and bad files have none (bad ones say why)."""
+    try:
+        wave, done = _decode_one(path, config, position)
+    except AudioFileError as err:
+        return RowResult(None, facts={"bad": str(err)}, error=str(err))
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    if wave is None:
+        return RowResult(None, sha, {**done, "silent": True})
+    return RowResult(to_pcm16(wave), sha, done)
+
+
 def decode_clips(files: list[Path], base: Path, config: ClipOptions) -> tuple[np.ndarray, list[int], str]:
-    """(N, length) int16 clips, the indices into `files` that were kept, and a sha256 over every file's relative
-    path and bytes plus the options."""
+    """(N, length) int16 clips (a map of the folder's row cache unless data.cache is false), the indices into
+    `files` that were kept, and a sha256 over every file's relative path and bytes plus the options."""
+    options = {k: v for k, v in sorted(vars(config).items()) if k not in config.cache_fields()}
+    recipe = RowRecipe("audio", {**options, "decoder": DECODER_VERSION}, (config.length,), "int16",
+                       functools.partial(clip_row, config=config), config.skip_bad)
+    rows = folder_rows(recipe, files, base, config)
     conversions = Conversions()
-
-    def work(item: tuple[int, Path]) -> tuple[np.ndarray | None, dict, str]:
-        index, path = item
-        try:
-            wave, done = _decode_one(path, config, index)
-        except AudioFileError as err:
-            if not config.skip_bad:
-                raise
-            return None, {"bad": str(err)}, ""
-        return wave, done, hashlib.sha256(path.read_bytes()).hexdigest()
-
-    with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
-        results = list(pool.map(work, enumerate(files)))
-    digest = hashlib.sha256(repr(sorted(vars(config).items())).encode())
-    kept, waves = [], []
-    for index, (path, (wave, done, file_hash)) in enumerate(zip(files, results)):
+    digest = hashlib.sha256(repr(list(options.items())).encode())
+    kept = set(rows.kept)
+    for index, (path, done) in enumerate(zip(files, rows.facts)):
         if "bad" in done:
             conversions.bad.append(done["bad"])
             continue
@@ -123,18 +128,17 @@ def decode_clips(files: list[Path], base: Path, config: ClipOptions) -> tuple[np
             conversions.resampled[done["rate"]] += 1
         if done["channels"] > 1:
             conversions.downmixed[done["channels"]] += 1
-        if wave is None:
+        if index not in kept:
             conversions.silent.append(path)
             continue
         conversions.cropped += done["cropped"]
-        digest.update(str(path.relative_to(base)).encode() + b"\0" + file_hash.encode())
-        kept.append(index)
-        waves.append(wave)
+    for index, sha in zip(rows.kept, rows.sha256):
+        digest.update(str(files[index].relative_to(base)).encode() + b"\0" + sha.encode())
     conversions.report(base, config.sample_rate, config.length, config.crop)
-    if not waves:
+    if not rows.kept:
         raise DataError(f"no usable audio in {base}: {len(conversions.silent)} silent and {len(conversions.bad)} "
                         f"bad of {len(files)} files")
-    return to_pcm16(np.stack(waves)), kept, digest.hexdigest()
+    return rows.array, rows.kept, digest.hexdigest()
 
 
 def class_order(names: set[str]) -> list[str]:

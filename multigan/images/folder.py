@@ -1,4 +1,4 @@
-"""`image_folder`: any folder of images in torchvision's ImageFolder layout, decoded once into memory.
+"""`image_folder`: any folder of images in torchvision's ImageFolder layout, decoded once into a row cache.
 
     <path>/<class_a>/*.png|jpg|...     labelled: one class per subfolder (sorted names; files at any depth)
     <path>/*.png|jpg|...               unlabelled: a flat folder of images
@@ -6,7 +6,8 @@
 
 Each image is decoded (decoding.py: bad files give one line naming them, or are skipped with `skip_bad`; other
 modes are converted and counted), its shorter side resized to `resolution` (antialiased) and centre-cropped to a
-square, and all are stacked into one uint8 (N, C, R, R) tensor.
+square, as it goes, into one uint8 (N, C, R, R) array: the folder's row cache (core/row_cache.py), which later runs
+map instead of decoding (data.cache: false decodes into memory every run).
 """
 from __future__ import annotations
 
@@ -20,13 +21,9 @@ from torch import Tensor
 
 from multigan.core.data import DataError, check_split, user_folder
 from multigan.core.phases import DataInfo
-from multigan.images.decoding import decode_files
-from multigan.images.datasets import (
-    InMemoryImages,
-    check_image_options,
-    fingerprint_of,
-    resize_square,
-)
+from multigan.core.row_cache import FolderCacheOptions
+from multigan.images.datasets import InMemoryImages, check_image_options, fingerprint_of
+from multigan.images.image_rows import as_tensor, image_rows
 from multigan.registry import DATASETS
 
 log = logging.getLogger(__name__)
@@ -84,23 +81,25 @@ def files_by_class(class_folders: list[Path], empty: list[str]) -> tuple[list[Pa
     return files, labels
 
 
-def decode_all(files: list[Path], base: Path, channels: int, resolution: int, skip_bad: bool = False,
-               what: str = "") -> tuple[Tensor, str, list[Path]]:
-    """(N, channels, resolution, resolution) uint8, a sha256 over every kept file's relative path and bytes, and
-    the kept files. Bad files raise (or are skipped with `skip_bad`); conversions are said once, naming `what`."""
-    kept, decoded, report = decode_files(files, channels, skip_bad)
+def decode_all(files: list[Path], base: Path, config: ImageFolderConfig, what: str = ""
+               ) -> tuple[Tensor, str, list[Path]]:
+    """(N, channels, resolution, resolution) uint8 (a map of the folder's row cache unless data.cache is false), a
+    sha256 over every kept file's relative path and bytes, and the kept files. Bad files raise (or are skipped with
+    `skip_bad`); conversions are said once, naming `what`."""
+    rows, report = image_rows("image_folder", files, base, config.channels, config.resolution, "crop",
+                              config.skip_bad, config)
     report.announce(what or str(base))
-    if not kept:
+    if not rows.kept:
         raise DataError(f"none of the {len(files)} images in {base} could be decoded; see the files named above")
+    kept = [files[i] for i in rows.kept]
     digest = hashlib.sha256()
-    for path, item in zip(kept, decoded):
-        digest.update(str(path.relative_to(base)).encode() + b"\0" + item.sha256)
-    images = [resize_square(item.image.unsqueeze(0), resolution)[0] for item in decoded]
-    return torch.stack(images), digest.hexdigest(), kept
+    for path, sha in zip(kept, rows.sha256):
+        digest.update(str(path.relative_to(base)).encode() + b"\0" + bytes.fromhex(sha))
+    return as_tensor(rows.array), digest.hexdigest(), kept
 
 
 @dataclass
-class ImageFolderConfig:
+class ImageFolderConfig(FolderCacheOptions):
     path: str = ""  # the folder: absolute, or relative to the data root
     resolution: int = 64  # shorter side resized to this, then centre-cropped to a square
     channels: int = 3  # 3 (RGB) or 1 (grey); other modes (CMYK, RGBA, palette, 16-bit) are converted and counted
@@ -126,8 +125,7 @@ class ImageFolderDataset(InMemoryImages):
         else:
             split_folder, split_note = self.split_folder(folder, split)
             files, labels, class_names = list_images(split_folder)
-        images, content, kept = decode_all(files, split_folder, config.channels, config.resolution,
-                                           config.skip_bad, f"image_folder {split_folder}")
+        images, content, kept = decode_all(files, split_folder, config, f"image_folder {split_folder}")
         if labels:
             label_of = dict(zip(files, labels))
             labels = [label_of[path] for path in kept]

@@ -12,6 +12,7 @@ Splits: train, val, test. Without split subfolders, every split uses all the pai
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from torch import Tensor
 from multigan.core.data import DataError
 from multigan.core.phases import Batch, DataInfo
 from multigan.images.datasets import fingerprint_of
-from multigan.images.decoding import decode_files
+from multigan.images.image_rows import as_tensor, image_rows
 from multigan.images.folder import is_image
 from multigan.images.translation_data import (
     TRANSLATION_SPLITS,
@@ -33,7 +34,6 @@ from multigan.images.translation_data import (
     image_files,
     random_jitter,
     resolve_folder,
-    square,
     to_unit_range,
 )
 from multigan.registry import DATASETS
@@ -91,27 +91,18 @@ def matched_files(a_dir: Path, b_dir: Path) -> tuple[list[Path], list[Path]]:
 
 
 def split_side_by_side(files: list[Path], config: TranslationDataConfig, what: str) -> tuple[Tensor, Tensor, str]:
-    """Decode A|B files into A and B, each (N, C, R, R) uint8, and a content digest. A file that is not exactly
-    twice as wide as high is an error naming it (skipped and counted with skip_bad)."""
-    kept, decoded, report = decode_files(files, config.channels, config.skip_bad)
-    halves, used = [], []
-    for path, item in zip(kept, decoded):
-        _, height, width = item.image.shape
-        if width != 2 * height:
-            reason = f"{width}x{height} pixels, not exactly twice as wide as high (A|B side by side)"
-            if not config.skip_bad:
-                raise DataError(f"paired image {path} is {reason}; fix it, use layout: folders, or set "
-                                "data.skip_bad: true")
-            report.skipped.append((path, reason))
-            continue
-        halves.append((square(item.image[:, :, :height], config.resolution),
-                       square(item.image[:, :, height:], config.resolution)))
-        used.append((path, item.sha256))
+    """Decode A|B files into A and B, each (N, C, R, R) uint8 (views of one (N, 2, C, R, R) row cache), and a
+    content digest. A file that is not exactly twice as wide as high is an error naming it (skipped and counted
+    with skip_bad)."""
+    base = Path(os.path.commonpath([path.parent for path in files]))
+    rows, report = image_rows("paired_folder", files, base, config.channels, config.resolution, "stretch",
+                              config.skip_bad, config, pairs=True)
     report.announce(what)
-    if not halves:
+    if not rows.kept:
         raise DataError(f"none of the {len(files)} files of {what} is a usable side-by-side pair")
-    a, b = (torch.stack(side) for side in zip(*halves))
-    return a, b, content_digest([p for p, _ in used], [h for _, h in used])
+    pairs = as_tensor(rows.array)  # (N, 2, C, R, R)
+    kept = [files[i] for i in rows.kept]
+    return pairs[:, 0], pairs[:, 1], content_digest(kept, [bytes.fromhex(h) for h in rows.sha256])
 
 
 def decode_folder_pairs(a_dir: Path, b_dir: Path, config: TranslationDataConfig, what: str) -> tuple[Tensor, Tensor, str]:
@@ -127,8 +118,9 @@ def decode_folder_pairs(a_dir: Path, b_dir: Path, config: TranslationDataConfig,
         raise DataError(f"{what}: no pair has both sides decodable")
     if len(whole) < len(a_files):
         log.warning("%s: %d pair(s) dropped because one side could not be decoded", what, len(a_files) - len(whole))
-    a = a[torch.tensor([a_rows[n] for n in whole], dtype=torch.long)]
-    b = b[torch.tensor([b_rows[n] for n in whole], dtype=torch.long)]
+    if len(whole) < len(a_kept) or len(whole) < len(b_kept):  # a copy of the pairs left whole; else the maps
+        a = a[torch.tensor([a_rows[n] for n in whole], dtype=torch.long)]
+        b = b[torch.tensor([b_rows[n] for n in whole], dtype=torch.long)]
     return a, b, fingerprint_of(a=a_digest, b=b_digest)
 
 

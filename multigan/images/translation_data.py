@@ -9,25 +9,26 @@ and a resumed run sees the same crops.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torchvision.transforms.v2 import functional as TF
 
 from multigan.core.data import DataError, check_split, user_folder
 from multigan.core.phases import Batch, DataInfo
 from multigan.images.datasets import InMemoryImages, check_image_options, fingerprint_of
-from multigan.images.decoding import decode_files
+from multigan.core.row_cache import FolderCacheOptions
+from multigan.images.image_rows import as_tensor, fit_square, image_rows
 from multigan.images.folder import is_image
 
 TRANSLATION_SPLITS = ("train", "val", "test")
 
 
 @dataclass
-class TranslationDataConfig:
+class TranslationDataConfig(FolderCacheOptions):
     path: str = ""  # the dataset folder: absolute, or relative to the data root
     resolution: int = 256  # every image is resized to resolution x resolution once, at load time
     load_size: int = 286  # jitter: upscale to this, then a random `resolution` crop (<= resolution: no crop)
@@ -60,20 +61,21 @@ def image_files(folder: Path, what: str) -> list[Path]:
 
 
 def decode_square(files: list[Path], config: TranslationDataConfig, what: str) -> tuple[list[Path], Tensor, str]:
-    """Kept files, their images resized to (N, C, R, R) uint8, and a content digest over names and bytes."""
-    kept, decoded, report = decode_files(files, config.channels, config.skip_bad)
+    """Kept files, their images resized to (N, C, R, R) uint8 (mapped from the folder's row cache unless
+    data.cache is false), and a content digest over names and bytes."""
+    base = Path(os.path.commonpath([path.parent for path in files]))  # files may lie at any depth
+    rows, report = image_rows(what.split()[0], files, base, config.channels, config.resolution, "stretch",
+                              config.skip_bad, config)
     report.announce(what)
-    if not kept:
+    if not rows.kept:
         raise DataError(f"none of the {len(files)} images of {what} could be decoded")
-    images = torch.stack([square(item.image, config.resolution) for item in decoded])
-    return kept, images, content_digest(kept, [item.sha256 for item in decoded])
+    kept = [files[i] for i in rows.kept]
+    return kept, as_tensor(rows.array), content_digest(kept, [bytes.fromhex(h) for h in rows.sha256])
 
 
 def square(image: Tensor, resolution: int) -> Tensor:
     """(C, H, W) uint8 -> (C, R, R), antialiased, aspect ratio not kept (Isola et al. resize to a square)."""
-    if image.shape[-2:] == (resolution, resolution):
-        return image
-    return TF.resize(image.unsqueeze(0), [resolution, resolution], antialias=True)[0]
+    return fit_square(image, resolution, "stretch")
 
 
 def content_digest(files: list[Path], hashes: list[bytes]) -> str:
