@@ -127,10 +127,10 @@ def build(folder: Path, recipe: RowRecipe, files: list[Path], workers: int) -> R
     need = row_bytes * len(files)
     free = shutil.disk_usage(folder).free
     if need > free:
-        raise DataError(f"the {recipe.kind} cache needs {need / 2**20:.0f} MiB in {folder.parent}, which has "
-                        f"{free / 2**20:.0f} MiB free; free space there or set MULTIGAN_CACHE to a larger disk")
-    log.info("decoding %d files of %s into its cache %s (%.0f MiB), %d worker(s): later runs map it",
-             len(files), recipe.kind, folder, need / 2**20, max(1, workers))
+        raise DataError(f"the {recipe.kind} cache needs {size_text(need)} in {folder.parent}, which has "
+                        f"{size_text(free)} free; free space there or set MULTIGAN_CACHE to a larger disk")
+    log.info("decoding %d files of %s into its cache %s (%s), %d worker(s): later runs map it",
+             len(files), recipe.kind, folder, size_text(need), max(1, workers))
     tmp = folder / f".{ROWS_FILE}.{os.getpid()}.tmp"
     try:
         with open(tmp, "wb") as handle:
@@ -154,11 +154,11 @@ def build(folder: Path, recipe: RowRecipe, files: list[Path], workers: int) -> R
     except OSError as err:
         tmp.unlink(missing_ok=True)
         raise DataError(f"cannot write the {recipe.kind} cache in {folder} ({err.strerror or err}; it needs "
-                        f"{need / 2**20:.0f} MiB): free space there or set MULTIGAN_CACHE") from None
+                        f"{size_text(need)}): free space there or set MULTIGAN_CACHE") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    log.info("%s cache ready: %d rows, %.0f MiB at %s", recipe.kind, count, count * row_bytes / 2**20, folder)
+    log.info("%s cache ready: %d rows, %s at %s", recipe.kind, count, size_text(count * row_bytes), folder)
     rows = open_rows(folder, recipe)
     rows.built = True
     return rows
@@ -176,6 +176,13 @@ def finish(recipe: RowRecipe, files: list[Path], results: list[RowResult], array
             array[row] = array[position]
     return Rows(array[: len(kept)], kept, [results[i].sha256 for i in kept], [r.facts for r in results], folder,
                 built)
+
+
+def size_text(count: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} B"
 
 
 def write_meta(folder: Path, meta: dict) -> None:
