@@ -163,18 +163,24 @@ def test_disk_full_while_writing_removes_the_partial_file(tmp_path, monkeypatch)
     assert [p.name for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.name != ".lock"] == []
 
 
-def build_in_process(cache: str, files: list[str], results) -> None:
+def build_on_rank(rank: int, store: str, cache: str, files: list[str], results) -> None:
+    """Rank `rank` of a 2-process gloo group loads the rows, as a torchrun rank building its dataset does."""
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=2)
     paths = [Path(f) for f in files]
     rows = load_rows(recipe(), paths, paths[0].parent, Path(cache), workers=1)
+    dist.barrier()
     results.put((rows.built, rows.array.tobytes()))
+    dist.destroy_process_group()
 
 
-def test_concurrent_builders_build_once(tmp_path):
+def test_two_gloo_ranks_share_one_cache_built_once(tmp_path):
     files = folder_of(tmp_path, 40)
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    workers = [context.Process(target=build_in_process, args=(str(tmp_path / "cache"), [str(f) for f in files],
-                                                              results)) for _ in range(2)]
+    workers = [context.Process(target=build_on_rank, args=(rank, str(tmp_path / "store"), str(tmp_path / "cache"),
+                                                           [str(f) for f in files], results)) for rank in range(2)]
     for worker in workers:
         worker.start()
     outcomes = [results.get(timeout=60) for _ in workers]
