@@ -101,7 +101,7 @@ def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | No
     amp = resolve_amp(config.train.amp, device)  # `auto` decided here, so config.yaml says what ran
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, amp=amp))
     if resume:
-        run_dir, checkpoint = Path(resume), ckpt.latest_checkpoint(Path(resume))
+        run_dir, checkpoint = Path(resume), ckpt.latest_checkpoint(Path(resume), set_aside=True)
         saved = ckpt.read_meta(checkpoint)["model"]
         if saved != config.model_name:
             raise ckpt.CheckpointError(

@@ -107,9 +107,11 @@ def prune_checkpoints(checkpoints: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def latest_checkpoint(run_dir: Path) -> Path:
+def latest_checkpoint(run_dir: Path, set_aside: bool = False) -> Path:
     """The newest intact step checkpoint. Each newer damaged one is skipped with one warning line naming its file
-    and the checkpoint used instead; with none intact, a CheckpointError naming the oldest one's problem."""
+    and the checkpoint used instead; with none intact, a CheckpointError naming the oldest one's problem.
+    `set_aside` (a resume, which writes new checkpoints) renames the skipped ones to damaged-step-N, so that pruning
+    never counts them among the checkpoints it keeps."""
     found = list_checkpoints(run_dir / "checkpoints")
     if not found:
         raise CheckpointError(f"{run_dir}: no checkpoint found under {run_dir / 'checkpoints'} (expected step-NNNNNNN/)")
@@ -123,6 +125,8 @@ def latest_checkpoint(run_dir: Path) -> Path:
         if is_main_process():  # under torchrun every rank walks the same folders; one says so
             for problem in skipped:
                 log.warning(f"{problem}; skipping that checkpoint, using the older {folder.name} instead")
+            for damaged in found[found.index(folder) + 1:] if set_aside else []:
+                damaged.rename(damaged.with_name(f"damaged-{damaged.name}"))
         return folder
     raise CheckpointError(f"{run_dir}: none of its {len(found)} checkpoint(s) is intact; the oldest, "
                           f"{found[0].name}: {skipped[-1]}")

@@ -104,6 +104,7 @@ def test_resume_skips_a_damaged_checkpoint_with_one_warning_and_trains_on(run, t
     assert warning.endswith(f"skipping that checkpoint, using the older {STEP_2} instead")
     newest = ckpt.latest_checkpoint(run)  # step 4 trained again from step 2, written whole
     assert newest.name == STEP_4 and ckpt.read_meta(newest)["global_step"] == 4 and ckpt.check_intact(newest)
+    assert (run / "checkpoints" / f"damaged-{STEP_4}").is_dir()  # set aside: pruning never counts it as kept
     assert not marker.exists()
 
 
