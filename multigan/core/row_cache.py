@@ -134,7 +134,10 @@ def build(folder: Path, recipe: RowRecipe, files: list[Path], workers: int) -> R
     tmp = folder / f".{ROWS_FILE}.{os.getpid()}.tmp"
     try:
         with open(tmp, "wb") as handle:
-            os.posix_fallocate(handle.fileno(), 0, max(1, need))  # a full disk fails here, not half-way
+            if hasattr(os, "posix_fallocate"):  # a full disk fails here, not half-way (not on macOS: truncate)
+                os.posix_fallocate(handle.fileno(), 0, max(1, need))
+            else:
+                handle.truncate(need)
         array = np.memmap(tmp, dtype=recipe.dtype, mode="r+", shape=(len(files), *recipe.row_shape))
         results = decode_into(recipe.decode, files, array, workers, tmp)
         rows = finish(recipe, files, results, array, folder, built=True)  # compacts in place; raises on bad files
