@@ -70,7 +70,8 @@ def resolve_run(suite: Suite, spec: RunSpec, problems: list[str]) -> RunConfig |
         problems.append(f"{where}.recipe: give a recipe name or file")
         return None
     fixed = [o for o in spec.overrides
-             if o.split("=")[0].strip() in ("train.steps", "train.seed", "train.time_limit", "eval.metrics")]
+             if o.split("=")[0].strip() in ("train.steps", "train.seed", "train.time_limit", "train.time_clock",
+                                                       "eval.metrics")]
     if fixed:
         problems.append(f"{where}.set: {', '.join(fixed)}: the suite's budget, seeds and metrics decide these")
     try:
@@ -111,7 +112,8 @@ def apply_suite(config: RunConfig, suite: Suite, spec: RunSpec, where: str, prob
         elif sweep_problem(option, metrics):
             problems.append(f"{where}.sweep: {sweep_problem(option, metrics)}")
     train = dataclasses.replace(config.train, stages=stages, steps=steps, sample_every=0, checkpoint_every=every,
-                                log_every=min(config.train.log_every, every), time_limit=float(budget.wall_clock_s))
+                                log_every=min(config.train.log_every, every), time_limit=float(budget.wall_clock_s),
+                                time_clock=budget.clock)
     return dataclasses.replace(config, train=train, eval=evaluation)
 
 

@@ -52,6 +52,7 @@ class SuiteError(UserError):
 class Budget:
     steps: int = 0  # training steps of every run, all stages together; 0: each recipe's own (with wall_clock_s)
     wall_clock_s: float = 0.0  # seconds of training per run (train.time_limit); 0: none
+    clock: str = "wall"  # how wall_clock_s counts: wall | cpu (each run's CPU seconds: fair on a shared machine)
     evals: int = 4  # evaluations per run, evenly spaced over its steps, the last at the end: the curves
 
 
@@ -139,7 +140,7 @@ def parse_suite(raw: Any, source: str, problems: list[str]) -> Suite | None:
 
 
 def parse_budget(raw: Any, problems: list[str]) -> Budget:
-    keys = ("steps", "wall_clock_s", "evals")
+    keys = ("steps", "wall_clock_s", "evals", "clock")
     if not isinstance(raw, dict):
         problems.append("budget: give {steps: N, evals: K} (steps per run, all stages together) and/or wall_clock_s")
         return Budget()
@@ -151,6 +152,8 @@ def parse_budget(raw: Any, problems: list[str]) -> Budget:
             problems.append(f"budget.{key} must be a {'positive' if key == 'evals' else 'non-negative'} "
                             f"{'integer' if kinds == (int,) else 'number'}, got {value!r}")
             return budget
+    if budget.clock not in ("wall", "cpu"):
+        problems.append(f"budget.clock must be wall or cpu, got {budget.clock!r}")
     if not budget.steps and not budget.wall_clock_s:
         problems.append("budget: give steps (per run, all stages), wall_clock_s (seconds of training per run), or both")
     elif budget.steps and budget.evals > budget.steps:

@@ -146,7 +146,8 @@ def failure_table(report: Report) -> Table | None:
 def budget_text(report: Report) -> str:
     budget, suite = report.suite.budget, report.suite
     steps = f"{budget.steps} training steps per run (all stages)" if budget.steps else "each recipe's steps"
-    clock = f", at most {budget.wall_clock_s:g} s of training per run" if budget.wall_clock_s else ""
+    unit = "CPU-seconds" if budget.clock == "cpu" else "s"
+    clock = f", at most {budget.wall_clock_s:g} {unit} of training per run" if budget.wall_clock_s else ""
     return f"{steps}{clock}, {budget.evals} evaluations, seeds {', '.join(map(str, suite.seeds))}"
 
 

@@ -6,10 +6,11 @@ import functools
 import logging
 import os
 import platform
+import time
 import shutil
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -47,6 +48,17 @@ def resolve_amp(amp: str, device: torch.device, flags: frozenset[str] | None = N
     if amp != "auto":
         return amp
     return "bf16" if native_bf16(device, flags) else "none"
+
+
+# train.time_clock: how train.time_limit is counted. cpu: this process's CPU seconds (all threads), which other work
+# on the same cores does not eat into (with one thread per run, the compute a run got; a bench's equal budget)
+TIME_CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def training_clock(name: str) -> Callable[[], float]:
+    if name not in TIME_CLOCKS:
+        raise LaunchError(f"train.time_clock must be one of {', '.join(TIME_CLOCKS)}, got '{name}'")
+    return TIME_CLOCKS[name]
 
 
 def check_amp(amp: str, device: torch.device) -> None:

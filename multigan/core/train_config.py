@@ -40,6 +40,7 @@ class TrainConfig:
     # previewed, checkpointed), and `--resume` would go on towards `steps`. 0: no limit. Checked after every step
     # (under torchrun at the log cadence, where all ranks decide together)
     time_limit: float = 0.0
+    time_clock: str = "wall"  # wall | cpu: this process's CPU seconds, which other work on the cores does not eat into
 
     def stage_list(self) -> list[StageConfig]:
         return list(self.stages) or [StageConfig("adversarial", self.steps)]

@@ -30,10 +30,10 @@ from multigan.core.ema import EMA
 from multigan.core.files import write_json_atomic
 from multigan.core.logging import DeviceScalars, NonFiniteLossError, RunLogger
 from multigan.core.phases import GANModel, Phase, PreviewingDataset
-from multigan.core.speed import autocast, check_amp, compile_networks, configure_cudnn, fuse_optimizers, resolve_amp
+from multigan.core.speed import (autocast, check_amp, compile_networks, configure_cudnn, fuse_optimizers, resolve_amp,
+                                 training_clock)
 from multigan.core.train_config import StageConfig, TrainConfig
 from multigan.core.update import Updater
-
 
 log = logging.getLogger("multigan")
 # called on every rank -> {name: MetricValue(value, higher_is_better, protocol)} on rank 0, {} elsewhere
@@ -94,31 +94,31 @@ class Trainer:
         barrier()  # the files are complete when any rank returns
 
     def _run_stages(self, total: int) -> None:
-        deadline = time.perf_counter() + self.config.time_limit if self.config.time_limit > 0 else None
+        clock = training_clock(self.config.time_clock)
+        deadline = clock() + self.config.time_limit if self.config.time_limit > 0 else None
         while self.stage_index < len(self.stages):
             stage = self.stages[self.stage_index]
             self.logger.set_stage(stage.name)
             phases = self.model.phases(stage.name)
             while self.stage_step < stage.steps:
                 self._train_step(stage, phases)
-                out_of_time = self._out_of_time(deadline)
+                out_of_time = self._out_of_time(deadline, clock)
                 self._cadence(stage.name, last=self.global_step == total or out_of_time)
                 if out_of_time and self.global_step < total:
-                    self.logger.message(f"train.time_limit ({self.config.time_limit:g} s) reached at step "
+                    self.logger.message(f"train.time_limit ({self.config.time_limit:g} {self.config.time_clock} s) at step "
                                         f"{self.global_step} of {total}; the run ends here")
                     return
             self.stage_index, self.stage_step = self.stage_index + 1, 0
 
-    def _out_of_time(self, deadline: float | None) -> bool:
-        """train.time_limit is up. One process decides after each step; several decide together at the log cadence,
-        so no step pays a collective."""
+    def _out_of_time(self, deadline: float | None, clock: Callable[[], float]) -> bool:
+        """One process decides after each step; several together at the log cadence (no step pays a collective)."""
         if deadline is None:
             return False
         if world_size() == 1:
-            return time.perf_counter() >= deadline
+            return clock() >= deadline
         if self.global_step % max(1, self.config.log_every):
             return False
-        return any_rank(time.perf_counter() >= deadline, self.device)
+        return any_rank(clock() >= deadline, self.device)
 
     def _train_step(self, stage: StageConfig, phases: list[Phase]) -> None:
         self.model.train()

@@ -119,6 +119,15 @@ def test_a_wall_clock_budget_keeps_the_recipes_steps_and_limits_the_time(write_s
     assert [s.steps for s in text.train.stages] == [4680, 600, 40] and text.train.time_limit == 90
 
 
+def test_a_cpu_clock_budget_counts_each_runs_cpu_seconds(write_suite):
+    raw = image_suite(budget={"wall_clock_s": 90, "clock": "cpu", "evals": 1}, metrics={"image": ["fid"]},
+                      runs=[{"name": "dcgan", "recipe": "dcgan_digits", "set": TINY_DCGAN}])
+    _, planned = load_suite(str(write_suite(raw)))
+    assert planned[0].config.train.time_limit == 90 and planned[0].config.train.time_clock == "cpu"
+    (problem,) = problems_of(write_suite(image_suite(budget={"wall_clock_s": 9, "clock": "gpu", "evals": 1})))
+    assert "budget.clock must be wall or cpu, got 'gpu'" in problem
+
+
 def test_a_budget_needs_steps_or_a_clock(write_suite):
     (problem,) = problems_of(write_suite(image_suite(budget={"evals": 2})))
     assert "give steps" in problem and "wall_clock_s" in problem

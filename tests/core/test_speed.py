@@ -150,3 +150,14 @@ def test_auto_precision_is_bf16_only_where_the_device_computes_it_natively(monke
     assert speed.resolve_amp("auto", torch.device("cuda")) == "bf16"
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: False)
     assert speed.resolve_amp("auto", torch.device("cuda")) == "none"
+
+
+def test_time_clock_is_wall_or_cpu_and_a_typo_is_one_line():
+    import time
+
+    from multigan.core.distributed import LaunchError
+    from multigan.core.speed import training_clock
+
+    assert training_clock("wall") is time.perf_counter and training_clock("cpu") is time.process_time
+    with pytest.raises(LaunchError, match="train.time_clock must be one of wall, cpu, got 'gpu'"):
+        training_clock("gpu")

@@ -142,8 +142,9 @@ def test_evaluation_cadence_logs_metrics_and_keeps_the_best_checkpoint(tmp_path)
     assert best["global_step"] in (2, 4) and "kid" in best["metrics"]
 
 
-def test_a_time_limit_ends_the_run_as_its_last_step_would(tmp_path):
-    config = tiny_config(steps=50, time_limit=1e-9)  # up after the first step
+@pytest.mark.parametrize("clock", ["wall", "cpu"])
+def test_a_time_limit_ends_the_run_as_its_last_step_would(tmp_path, clock):
+    config = tiny_config(steps=50, time_limit=1e-9, time_clock=clock)  # up after the first step
     run = api.train(config, out=tmp_path / "run", progress=False)
     assert [p.name for p in ckpt.list_checkpoints(run / "checkpoints")] == ["step-0000001"]
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000001.png"]
