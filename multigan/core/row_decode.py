@@ -94,6 +94,5 @@ def decode_chunk(decode: Callable[[int, Path], RowResult], files: list[Path], in
                  dtype: str, shape: tuple[int, ...]) -> list[RowResult]:
     """In a worker: decode `files` into rows `indices` of the mapped file."""
     array = np.memmap(backing, dtype=np.dtype(dtype), mode="r+", shape=shape)
-    results = [store(decode(index, path), array, index) for path, index in zip(files, indices)]
-    array.flush()
-    return results
+    # no flush: the parent reads the rows through the same page cache and syncs the file once when it is whole
+    return [store(decode(index, path), array, index) for path, index in zip(files, indices)]
