@@ -20,7 +20,6 @@ from typing import Any, Callable, ClassVar
 
 import torch
 from torch import Tensor
-from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 from multigan.core.phases import Batch, GANModel, Translator
 from multigan.images.features import quantize_to_unit
@@ -133,6 +132,9 @@ class PairedSimilarity(TranslationMetric):
 
 def paired_scores(outputs: Tensor, truth: Tensor, batch: int = 64) -> dict[str, float]:
     """Mean L1, PSNR and SSIM of (N, C, H, W) images in [0, 1] against their targets."""
+    # imported here: torchmetrics takes seconds to import, which every run and `--help` would pay otherwise
+    from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
+
     l1, psnr, ssim = [], [], []
     for out, ref in zip(outputs.split(batch), truth.split(batch)):
         l1.append((out - ref).abs().mean(dim=(1, 2, 3)))
