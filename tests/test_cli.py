@@ -98,7 +98,7 @@ def test_no_recipe_no_resume(capsys):
     assert code == 1 and "RECIPE" in one_error_line(err)
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["sample", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["sample", "--help"], ["watch", "--help"]])
 def test_help_exits_cleanly(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(argv)

@@ -47,6 +47,14 @@ def test_wheel_holds_every_recipe_and_no_figures(wheel):
     assert not [n for n in names if n.endswith(".png")]  # recipes/results/ is for the README only
 
 
+@pytest.mark.slow
+def test_wheel_holds_the_page_multigan_watch_serves(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = sorted(n.removeprefix("multigan/watch/page/") for n in names if n.startswith("multigan/watch/page/"))
+    assert shipped == sorted(p.name for p in (REPO / "multigan" / "watch" / "page").iterdir())
+    assert "index.html" in shipped
+
+
 def probe(site: Path, cwd: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(site)}  # the unpacked wheel comes before any other multigan
     done = subprocess.run([sys.executable, "-c", PROBE], cwd=cwd, env=env, check=True, capture_output=True, text=True)

@@ -1,5 +1,5 @@
 """`multigan` command line: thin — parses arguments and calls `multigan.api`, or the applications above it
-(`multigan.augment`, `multigan.bench`).
+(`multigan.augment`, `multigan.bench`, `multigan.watch`).
 
 User mistakes end as one line on stderr and exit status 1; Ctrl-C says how to resume.
 """
@@ -167,7 +167,22 @@ def cmd_cache(args: argparse.Namespace) -> None:
             print(f"  {entry.path.name}  {size_text(entry.bytes)}  {entry.detail}".rstrip())
 
 
-POSITIONALS = {"command", "recipe", "run", "study", "suite", "action", "kinds"}  # the arguments that are no --flag
+def cmd_watch(args: argparse.Namespace) -> None:
+    from multigan.watch.commands import watch
+
+    server, runs, note = watch(args.path, args.host, args.port)
+    if note:
+        print(f"multigan: {note}", file=sys.stderr)
+    print(f"watching {len(runs)} run(s) under {args.path}: {server.url}  (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("multigan: watch stopped", file=sys.stderr)
+    finally:
+        server.stop()
+
+
+POSITIONALS = {"command", "recipe", "run", "study", "suite", "action", "kinds", "path"}  # the arguments that are no --flag
 
 
 def in_flag_terms(message: str, args: argparse.Namespace) -> str:
@@ -177,7 +192,7 @@ def in_flag_terms(message: str, args: argparse.Namespace) -> str:
 
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "recipes": cmd_recipes,
-            "augment-eval": cmd_augment_eval, "bench": cmd_bench, "cache": cmd_cache}
+            "augment-eval": cmd_augment_eval, "bench": cmd_bench, "cache": cmd_cache, "watch": cmd_watch}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ EPILOG = """examples:
   multigan sample runs/cyclegan_summer2winter --input photos/ --out winter/ --direction AtoB
   multigan augment-eval fashion_dcgan_cond                does synthetic data help a classifier? (recipes/augment/)
   multigan bench text_vs_image --out bench/text_vs_image   benchmark GAN families, write report.html
+  multigan watch runs/                                    follow every run under runs/ in the browser
 """
 
 SAMPLE_EPILOG = """examples:
@@ -124,4 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("action", nargs="?", choices=("list", "clear"), default="list")
     cache.add_argument("kinds", nargs="*", metavar="KIND", help="clear only these: rows, classifiers, "
                        "reference_stats, text (default: all)")
+    watch = commands.add_parser("watch", help="a local page that follows runs while they train: losses, "
+                                "metrics with their floors, previews, step and ETA")
+    watch.add_argument("path", nargs="?", default="runs", metavar="PATH", help="a run folder, or a folder of runs "
+                       "such as runs/ or a bench's folder (default: runs)")
+    watch.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
+                       "only; the page shows every file under PATH to whoever reaches it)")
+    watch.add_argument("--port", type=int, help="port to serve on; if it is taken, an error (default: 8765, or a "
+                       "free port when 8765 is taken; 0: any free port)")
     return parser
