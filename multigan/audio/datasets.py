@@ -1,5 +1,5 @@
-"""Audio datasets, decoded once into a row cache (core/row_cache.py) that later runs map: `audio_folder` (any folder of audio files) and `fsdd` (the Free Spoken
-Digit Dataset under the data root).
+"""Audio datasets, decoded once into a row cache (core/row_cache.py) that later runs map: `audio_folder` (any
+folder of audio files) and `fsdd` (the Free Spoken Digit Dataset under the data root).
 
 Every clip is decoded, downmixed to mono, resampled to `data.sample_rate`, optionally normalised, padded or cropped
 to `data.length` samples and stored on the PCM16 grid in one int16 (N, T) tensor, so `gather` is one indexing op
@@ -198,7 +198,8 @@ def build_audio(files: list[Path], labels: list[int], classes: list[str], base: 
                 name: str, split_note: str) -> tuple[Tensor, Tensor | None, DataInfo, str]:
     waves, kept, content = decode_clips(files, base, config)
     info = DataInfo(modality="audio", shape=(1, config.length), num_classes=len(classes), class_names=classes,
-                    extra={"sample_rate": config.sample_rate, "split": split_note})
+                    extra={"sample_rate": config.sample_rate, "split": split_note,
+                           "data_check": config.data_check()})
     fingerprint = hashlib.sha256(f"{name}:{content}".encode()).hexdigest()
     label_tensor = torch.tensor([labels[i] for i in kept], dtype=torch.int64) if labels else None
     return torch.from_numpy(waves), label_tensor, info, fingerprint

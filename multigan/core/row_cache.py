@@ -51,6 +51,14 @@ class FolderCacheOptions:
     def cache_fields(self) -> set[str]:
         return {"cache", "decode_workers", "verify_data"}
 
+    def data_check(self) -> str:
+        """How this run knows its files are the ones the rows came from: said in the metrics' protocols."""
+        if not self.cache:
+            return "decoded this run, every file's bytes hashed"
+        if self.verify_data:
+            return "row cache, every file's bytes hashed again this run (data.verify_data)"
+        return "row cache keyed by each file's path, size and mtime; its bytes hashed when the cache was built"
+
 
 @dataclass
 class RowRecipe:

@@ -130,7 +130,7 @@ class ImageFolderDataset(InMemoryImages):
             label_of = dict(zip(files, labels))
             labels = [label_of[path] for path in kept]
         info = DataInfo(modality="image", shape=(config.channels, config.resolution, config.resolution),
-                        num_classes=len(class_names), class_names=class_names, extra={"split": split_note})
+                        num_classes=len(class_names), class_names=class_names, extra={"split": split_note, "data_check": config.data_check()})
         fingerprint = fingerprint_of(dataset="image_folder", content=content,
                                      resolution=config.resolution, channels=config.channels)
         super().__init__(images, torch.tensor(labels, dtype=torch.int64) if labels else None, info, fingerprint)

@@ -145,8 +145,8 @@ class PairedFolder(TranslationData):
         names = {"source": name_a, "target": name_b} if config.direction == "AtoB" else {"source": name_b,
                                                                                          "target": name_a}
         info = DataInfo(modality="image", shape=tuple(source.shape[1:]),
-                        extra={"task": "paired", "layout": layout, "direction": config.direction,
-                               "domains": names, "pairs": len(source)})
+                        extra={"task": "paired", "data_check": config.data_check(), "layout": layout,
+                               "direction": config.direction, "domains": names, "pairs": len(source)})
         fingerprint = fingerprint_of(dataset="paired_folder", split=split, content=content, layout=layout,
                                      resolution=config.resolution, channels=config.channels, limit=config.limit)
         super().__init__({"source": source, "target": target}, names, config, info, fingerprint, split)

@@ -51,7 +51,7 @@ class UnpairedFolder(TranslationData):
                                                           f"unpaired_folder {where}")
         names = {"a": config.names[0], "b": config.names[1]}
         info = DataInfo(modality="image", shape=tuple(domains["a"].shape[1:]),
-                        extra={"task": "unpaired", "domains": names,
+                        extra={"task": "unpaired", "data_check": config.data_check(), "domains": names,
                                "sizes": {key: len(images) for key, images in domains.items()}})
         fingerprint = fingerprint_of(dataset="unpaired_folder", split=split, **digests, resolution=config.resolution,
                                      channels=config.channels, limit=config.limit)

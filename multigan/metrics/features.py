@@ -249,7 +249,8 @@ class FeatureSession:
         return {**self.extractor.protocol(self.shape), "n_generated": n_generated,
                 "n_reference": min(len(self.context.dataset(self.config.reference_split)), self.config.n_samples),
                 "reference_split": self.config.reference_split, "floor_split": self.floor_split,
-                "subset_seed": self.config.seed}
+                "subset_seed": self.config.seed,
+                **{key: self.context.info.extra[key] for key in ("data_check",) if key in self.context.info.extra}}
 
     def features_key(self, split: str, n: int) -> dict[str, Any]:
         """What identifies the features of `n` examples of the real `split` (data, its fingerprint, the seeded

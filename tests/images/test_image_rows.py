@@ -42,6 +42,8 @@ def test_image_folder_cached_and_uncached_batches_are_the_same_bytes(tmp_path):
 
     memory, first, mapped = build(cache=False), build(), build(decode_workers=2)
     assert isinstance(mapped.images.numpy(), np.ndarray) and memory.fingerprint == mapped.fingerprint
+    assert "path, size and mtime" in mapped.info.extra["data_check"]  # the metrics' protocols say it
+    assert "hashed again" in build(verify_data=True).info.extra["data_check"]
     for dataset in (first, mapped):
         a, b = memory.gather(index()), dataset.gather(index())
         assert torch.equal(a["image"], b["image"]) and torch.equal(a["label"], b["label"])
