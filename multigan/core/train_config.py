@@ -31,6 +31,9 @@ class TrainConfig:
     grad_clip: float = 0.0  # max global grad norm per phase; 0 disables
     ema: float = 0.0  # EMA decay of the generator's weights (e.g. 0.999); 0 disables
     ema_start: int = 0  # before this global step the EMA copy just follows the weights
+    # StyleGAN2-ADA's ramp-up: the EMA half-life (in images) is at most ema_rampup x the images seen (its cifar
+    # preset: 0.05), so a short run's average is not its first weights; 0: the constant `ema` decay
+    ema_rampup: float = 0.0
     log_every: int = 50
     sample_every: int = 500  # preview grid cadence (steps); 0: only at the end
     preview_samples: int = 64

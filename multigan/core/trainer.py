@@ -70,7 +70,8 @@ class Trainer:
         self.optimizers = fuse_optimizers(optimizers) if config.fused_adam else optimizers
         self.schedulers = model.lr_schedulers(self.optimizers, sum(s.steps for s in self.stages))
         self.updater = Updater(self.networks, self.optimizers, self.amp, config.grad_clip, self.device)
-        self.ema = EMA(self.networks[model.ema_network], config.ema) if config.ema and model.ema_network else None
+        self.ema = EMA(self.networks[model.ema_network], config.ema, config.ema_start, config.ema_rampup,
+                       config.batch_size) if config.ema and model.ema_network else None
         self.stage_index = self.stage_step = self.global_step = 0
         self.best_value: float | None = None
         self._trainable: tuple[str, ...] | None = None
@@ -128,11 +129,7 @@ class Trainer:
                 for _ in range(phase.repeat):
                     self._run_phase(phase)
         if self.ema is not None:
-            network = self.networks[self.model.ema_network]
-            if self.global_step < self.config.ema_start:
-                self.ema.shadow = {k: v.detach().clone() for k, v in network.state_dict().items()}
-            else:
-                self.ema.update(network)
+            self.ema.step(self.networks[self.model.ema_network], self.global_step)
         for scheduler in self.schedulers.values():
             scheduler.step()
         self.stage_step += 1

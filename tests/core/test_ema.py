@@ -28,3 +28,24 @@ def test_ema_state_round_trip():
     other.load_state_dict(ema.state_dict())
     for key in ema.shadow:
         torch.testing.assert_close(other.shadow[key], ema.shadow[key])
+
+
+def test_rampup_starts_as_a_copy_and_reaches_the_configured_decay():
+    ema = EMA(nn.Linear(2, 2), 0.999, rampup=0.05, batch=64)
+    assert ema.decay_at(0) == 0.0  # no image seen: the average is the weights
+    decays = [ema.decay_at(step) for step in (1, 10, 100, 1000, 100_000)]
+    assert decays == sorted(decays) and decays[-1] == 0.999 and decays[0] < 0.9
+    assert EMA(nn.Linear(2, 2), 0.999).decay_at(5) == 0.999  # no rampup: the constant decay, as before
+
+
+def test_before_ema_start_the_average_follows_the_weights():
+    net = nn.Linear(2, 2)
+    ema = EMA(net, 0.9, start=3)
+    with torch.no_grad():
+        net.weight.add_(1.0)
+    ema.step(net, 2)
+    assert torch.equal(ema.shadow["weight"], net.weight)
+    with torch.no_grad():
+        net.weight.add_(1.0)
+    ema.step(net, 3)
+    assert not torch.equal(ema.shadow["weight"], net.weight)
