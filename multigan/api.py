@@ -20,6 +20,7 @@ from multigan.core.distributed import (
 )
 from multigan.core.files import file_sha256, write_json_atomic, write_text_atomic
 from multigan.core.phases import Batch, DataInfo, FitsData, FolderTranslatingModality, GANModel, Translator
+from multigan.core.previews import PreviewWriter
 from multigan.core.sampling import generate
 from multigan.core.speed import check_amp, check_compiler, configure_threads, resolve_amp
 from multigan.core.sync_batchnorm import convert_sync_batchnorm
@@ -117,6 +118,7 @@ def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | No
         model.fit_data(dataset)
     if world_size() > 1 and config.train.sync_batchnorm:
         convert_sync_batchnorm(model)
+    model.check_batch_size(config.train.batch_size, world_size())  # before anything is written (PacGAN's packs)
     subset = training_subset(dataset, config.train.data_fraction)
     loader = BatchLoader(dataset, config.train.batch_size, config.train.seed, device, rank(), world_size(), subset)
     if rank() > 0:  # then each rank draws its own noise; rank 0 keeps the stream of a 1-process run
@@ -127,11 +129,7 @@ def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | No
         (run_dir / "samples").mkdir(exist_ok=True)
         write_text_atomic(run_dir / "config.yaml", dump_yaml(config))
 
-    def save_preview(samples: dict[str, torch.Tensor], step: int, writer: Any) -> None:
-        modality.save_samples(samples, run_dir / "samples" / f"step-{step:07d}{modality.preview_suffix}", dataset.info)
-        if writer is not None:
-            modality.log_samples(writer, "samples", samples, step, dataset.info)
-
+    save_preview = PreviewWriter(modality, model, dataset, run_dir / "samples", config.train.preview_samples)
     evaluator = None
     if config.eval.metrics:  # on every rank: they share the generation, rank 0 scores (metrics/evaluate.py)
         with preserved_rng():  # loading or training feature networks must not move the training RNG

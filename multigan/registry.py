@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 # Modules that register things on import. Order does not matter; a missing optional dependency is an error
 # that names the plug-in, not a silent gap in the registry.
-BUILTIN_PLUGINS = ("multigan.images", "multigan.text", "multigan.audio", "multigan.metrics")
+BUILTIN_PLUGINS = ("multigan.images", "multigan.text", "multigan.audio", "multigan.points", "multigan.metrics")
 
 
 class RegistryError(UserError, KeyError):

@@ -54,3 +54,14 @@ def test_step_profile_compares_the_two_loops():
 def test_throughput_rejects_an_unknown_model():
     done = subprocess.run([sys.executable, str(SCRIPT), "--model", "stylegan"], capture_output=True, text=True)
     assert done.returncode == 2 and "--model stylegan: expected one of dcgan" in done.stderr
+
+
+@pytest.mark.slow
+def test_toy_seeds_trains_stacked_seeds_with_the_arithmetic_of_separate_models():
+    script = SCRIPT.with_name("toy_seeds.py")
+    done = subprocess.run([sys.executable, str(script), "--seeds", "2", "--steps", "1", "--blocks", "1", "--warmup",
+                           "0", "--maxout", "2"], capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    difference = float(done.stdout.split("largest |weight difference| is ")[1].split()[0])
+    assert difference < 1e-12 and "speed-up x" in done.stdout

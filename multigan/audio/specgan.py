@@ -53,7 +53,8 @@ class SpecGAN(AdversarialGame, FitsData):
 
     def build_networks(self, info: DataInfo, num_classes: int) -> tuple[nn.Module, nn.Module]:
         c = self.config
-        return SpecGANGenerator(c.latent_dim, c.model_dim, num_classes), SpecGANDiscriminator(c.model_dim, num_classes)
+        discriminator = SpecGANDiscriminator(c.model_dim, num_classes, channels=self.packed_channels(1))  # PacGAN
+        return SpecGANGenerator(c.latent_dim, c.model_dim, num_classes), discriminator
 
     def networks(self) -> dict[str, nn.Module]:
         return {**super().networks(), "spectrogram": self.codec}  # the train-set statistics

@@ -103,11 +103,10 @@ class SpecGANGenerator(nn.Module):
 
 
 class SpecGANDiscriminator(nn.Module):
-    def __init__(self, model_dim: int, num_classes: int = 0, kernel: int = 5):
-        super().__init__()
+    def __init__(self, model_dim: int, num_classes: int = 0, kernel: int = 5, channels: int = 1):
+        super().__init__()  # channels: m for PacGAN's packs of m spectrograms
         widths = [model_dim * 2**i for i in range(5)]  # d ... 16d
         layers: list[nn.Module] = []
-        channels = 1
         for width in widths:
             layers += [nn.Conv2d(channels, width, kernel, 2, kernel // 2), nn.LeakyReLU(0.2)]
             channels = width

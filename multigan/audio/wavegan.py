@@ -51,7 +51,8 @@ class WaveGAN(AdversarialGame):
     def build_networks(self, info: DataInfo, num_classes: int) -> tuple[nn.Module, nn.Module]:
         c, length = self.config, info.shape[1]
         generator = WaveGANGenerator(c.latent_dim, c.model_dim, length, c.kernel_size, num_classes, c.post_filter)
-        discriminator = WaveGANDiscriminator(c.model_dim, length, c.kernel_size, c.phase_shuffle, num_classes)
+        discriminator = WaveGANDiscriminator(c.model_dim, length, c.kernel_size, c.phase_shuffle, num_classes,
+                                             channels=self.packed_channels(1))  # PacGAN: m clips as m channels
         return generator, discriminator
 
     def draw_latent(self, n: int, generator: torch.Generator | None = None,

@@ -108,12 +108,12 @@ class WaveGANGenerator(nn.Module):
 class WaveGANDiscriminator(nn.Module):
     """Scores (B,). Conditional: projection (Miyato & Koyama 2018), logit += <embed(y), flattened features>."""
 
-    def __init__(self, model_dim: int, length: int, kernel: int = 25, phase_shuffle: int = 2, num_classes: int = 0):
+    def __init__(self, model_dim: int, length: int, kernel: int = 25, phase_shuffle: int = 2, num_classes: int = 0,
+                 channels: int = 1):  # channels: m for PacGAN's packs of m mono clips
         super().__init__()
         strides = strides_for(length)
         widths = widths_for(model_dim, len(strides))[::-1]  # d, 2d, ... 16d
         layers: list[nn.Module] = []
-        channels = 1
         for i, (stride, width) in enumerate(zip(strides[::-1], widths)):
             padding, _ = padding_for(kernel, stride)
             layers += [nn.Conv1d(channels, width, kernel, stride, padding), nn.LeakyReLU(0.2)]

@@ -108,12 +108,13 @@ class Augmenter(nn.Module):
             x = policy.apply(x, self.p)
         return x
 
-    def observe(self, real_logits: Tensor) -> None:
-        """Accumulate sign(D(real)) for ADA's heuristic, on the device (no host sync)."""
+    def observe(self, real_logits: Tensor, images: int | None = None) -> None:
+        """Accumulate sign(D(real)) for ADA's heuristic, on the device (no host sync). `images`: the real examples
+        behind the logits when they are not one per row (PacGAN's packs); default real_logits.shape[0]."""
         if self.adaptive:
             self.sign_sum += real_logits.detach().float().sign().sum()
             self.sign_count += real_logits.numel()
-            self.images_seen += real_logits.shape[0]
+            self.images_seen += real_logits.shape[0] if images is None else images
 
     def adjust(self) -> None:
         """One ADA step of p from the signs seen since the last one (call every `interval` D updates)."""

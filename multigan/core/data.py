@@ -16,7 +16,7 @@ from typing import Iterator
 import torch
 from torch import Tensor
 
-from multigan.core.phases import AugmentingDataset, Batch, Dataset, LabelledDataset
+from multigan.core.phases import AugmentingDataset, Batch, BatchCheckingDataset, Dataset, LabelledDataset
 from multigan.errors import UserError
 
 
@@ -71,6 +71,8 @@ class BatchLoader:
             raise ValueError(f"rank {rank} outside a world of {world}")
         if n < world:
             raise DataError(f"the dataset has {n} examples, fewer than the {world} processes that share it")
+        if isinstance(dataset, BatchCheckingDataset):  # e.g. a user's CSV of points: refuses fewer rows than a batch
+            dataset.check_batch_size(batch_size)
         self.dataset = dataset
         # a dataset smaller than a batch still trains (the global batch shrinks to a multiple of the world)
         self.batch_size = batch_size if batch_size <= n else n - n % world

@@ -8,7 +8,7 @@ from __future__ import annotations
 from abc import ABC, ABCMeta, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor, nn
@@ -106,6 +106,10 @@ class GANModel(nn.Module, metaclass=ABCMeta):
         """Per-optimiser LR schedulers, stepped once per training step; none by default."""
         return {}
 
+    def check_batch_size(self, batch_size: int, world: int = 1) -> None:
+        """Refuse a global `train.batch_size` shared by `world` processes that the model cannot split (PacGAN's
+        packs) with a one-line `UserError`, before training starts; any size by default."""
+
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
@@ -159,6 +163,14 @@ class ClassConditional(ABC):
     `sample(n, generator, condition=labels (N,))` then draws the requested classes."""
 
     num_classes: int
+
+
+class Discriminating(ABC):
+    """A model whose discriminator scores single examples on request: previews may draw its decision (2-D points)."""
+
+    @abstractmethod
+    def decision(self, x: Tensor) -> Tensor | None:
+        """D's logits (N,) for examples `x` (N, ...), no gradient; None when D needs more than the example."""
 
 
 def conditional_classes(model: Any) -> int:
@@ -228,6 +240,13 @@ class PreviewingDataset(Protocol):
 
 
 @runtime_checkable
+class BatchCheckingDataset(Protocol):
+    """A dataset that refuses batches larger than itself (a user's CSV of points) rather than training on less."""
+
+    def check_batch_size(self, batch_size: int) -> None: ...
+
+
+@runtime_checkable
 class LabelledDataset(Protocol):
     """A dataset that holds every example's class in memory."""
 
@@ -248,3 +267,22 @@ class FolderTranslatingModality(Protocol):
 
     def translate_folder(self, model: Translator, folder: Path, out: Path, direction: str | None,
                          manifest: dict[str, Any]) -> dict[str, Any]: ...
+
+
+@dataclass
+class PreviewContext:
+    """What a preview may show beside the samples: fixed real examples and D's decision (`Discriminating`)."""
+
+    real: Batch  # the first `train.preview_samples` examples of the train split, on the CPU
+    decision: Callable[[Tensor], Tensor | None] | None = None  # (N, ...) -> D's logits (N,), None: no D to draw
+
+
+@runtime_checkable
+class ContextualPreviewModality(Protocol):
+    """A modality whose training previews show the samples against real data and D's decision (2-D points)."""
+
+    def save_samples_in_context(self, samples: Batch, path: Path, info: DataInfo,
+                                context: PreviewContext) -> Path: ...
+
+    def log_samples_in_context(self, writer: Any, tag: str, samples: Batch, step: int, info: DataInfo,
+                               context: PreviewContext) -> None: ...

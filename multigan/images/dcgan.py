@@ -50,7 +50,8 @@ class DCGAN(ImageGAN):
         c = self.config
         channels, resolution, _ = info.shape
         generator = Generator(c.latent_dim, c.generator_width, channels, resolution, num_classes)
-        discriminator = Discriminator(
-            c.discriminator_width, channels, resolution, num_classes, c.discriminator_norm, c.condition
+        discriminator = Discriminator(  # PacGAN: m x the channels, one pack of m images per input
+            c.discriminator_width, self.packed_channels(channels), resolution, num_classes, c.discriminator_norm,
+            c.condition,
         )
         return generator, discriminator

@@ -82,5 +82,6 @@ class MLPGAN(ImageGAN):
         if not c.generator_widths or not c.discriminator_widths:
             raise ModelConfigError("model.generator_widths and model.discriminator_widths need one width or more")
         generator = MLPGenerator(c.latent_dim, c.generator_widths, info.shape, num_classes, c.label_dim)
-        discriminator = MLPDiscriminator(c.discriminator_widths, info.shape, num_classes, c.label_dim)
+        packed = (self.packed_channels(info.shape[0]), *info.shape[1:])  # PacGAN: a pack of m images per input
+        discriminator = MLPDiscriminator(c.discriminator_widths, packed, num_classes, c.label_dim)
         return generator, discriminator

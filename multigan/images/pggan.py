@@ -91,8 +91,8 @@ class PGGAN(ImageGAN):
         c, channels = self.config, info.shape[0]
         generator = ProgressiveGenerator(c.latent_dim, self.levels, channels, c.channel_base, c.channel_max,
                                          num_classes)
-        discriminator = ProgressiveDiscriminator(self.levels, channels, c.channel_base, c.channel_max, num_classes,
-                                                 c.mbstd_group)
+        discriminator = ProgressiveDiscriminator(self.levels, self.packed_channels(channels), c.channel_base,
+                                                 c.channel_max, num_classes, c.mbstd_group)
         return generator, discriminator
 
     def networks(self) -> dict[str, nn.Module]:

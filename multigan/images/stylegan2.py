@@ -76,8 +76,8 @@ class StyleGAN2(ImageGAN):
         c, (channels, resolution, _) = self.config, info.shape
         generator = StyleGenerator(c.latent_dim, c.w_dim, c.mapping_layers, resolution, channels, c.channel_base,
                                    c.channel_max, num_classes)
-        discriminator = StyleDiscriminator(resolution, channels, c.channel_base, c.channel_max, num_classes,
-                                           c.mbstd_group)
+        discriminator = StyleDiscriminator(resolution, self.packed_channels(channels), c.channel_base, c.channel_max,
+                                           num_classes, c.mbstd_group)  # minibatch stddev then groups packs
         for module in generator.modules():
             if isinstance(module, ModulatedConv2d):
                 module.grouped = c.grouped_conv
@@ -134,7 +134,7 @@ class StyleGAN2(ImageGAN):
     def _r1_loss(self, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
         real = batch["image"].detach().requires_grad_(True)
         labels = batch.get("label") if self.num_classes else None
-        r1 = r1_penalty(self.judge(real, labels), real)
+        r1 = r1_penalty(self.judge(real, labels), real, group=self.config.pack)
         return 0.5 * self.config.r1_gamma * r1 * self.config.r1_interval, {"r1": r1.detach()}
 
     def _path_length_loss(self) -> tuple[Tensor, dict[str, Tensor]]:
