@@ -142,6 +142,16 @@ class SuiteRun:
         return cls(**{key: value for key, value in data.items() if key != "set"}, overrides=data["set"])
 
 
+
+def budget_json(budget: Budget) -> dict:
+    """The budget as report.json holds it; the default wall clock is left out, so older reports read back as
+    written."""
+    data = dataclasses.asdict(budget)
+    if data.get("clock") == "wall":
+        del data["clock"]
+    return data
+
+
 @dataclass
 class SuiteSummary:
     name: str
@@ -156,7 +166,7 @@ class SuiteSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
-                "budget": dataclasses.asdict(self.budget), "runs": [run.to_json() for run in self.runs]}
+                "budget": budget_json(self.budget), "runs": [run.to_json() for run in self.runs]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SuiteSummary:
