@@ -38,6 +38,10 @@ class DataInfo:
     class_names: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # modality-specific: vocabulary, sample rate ...
 
+    def class_name(self, label: int) -> str:
+        """The class's name, or class_<label> where the data named none (export folders, CSV labels)."""
+        return self.class_names[label] if label < len(self.class_names) else f"class_{label}"
+
 
 def player_adams(generator: nn.Module, discriminator: nn.Module, lr_g: float, lr_d: float,
                  betas: tuple[float, float]) -> dict[str, torch.optim.Optimizer]:

@@ -54,10 +54,6 @@ def image_grid(samples: Batch, info: DataInfo) -> Tensor:
     return grid[:1] if images.shape[1] == 1 else grid  # make_grid expands 1 channel to 3
 
 
-def class_name(info: DataInfo, label: int) -> str:
-    return info.class_names[label] if label < len(info.class_names) else f"class_{label}"
-
-
 @MODALITIES.register("image")
 class ImageModality:
     """Stateless: call the methods on the class or on an instance."""
@@ -104,7 +100,7 @@ class ImageModality:
         for offset, image in enumerate(images):
             relative, label = Path(f"{first + offset:0{width}d}.png"), None
             if labels is not None:
-                label = class_name(info, int(labels[offset]))
+                label = info.class_name(int(labels[offset]))
                 relative = folder_name(label) / relative
             write_png(image, folder / relative)
             rows.append({"path": relative.as_posix(), "label": label})

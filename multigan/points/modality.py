@@ -70,10 +70,6 @@ def scatter_image(samples: Batch, info: DataInfo, context: PreviewContext | None
     return torch.from_numpy(rgba[:, :, :3].copy()).permute(2, 0, 1)  # (3, H, W)
 
 
-def label_name(info: DataInfo, label: int) -> str:
-    return info.class_names[label] if label < len(info.class_names) else f"class_{label}"
-
-
 @MODALITIES.register("points")
 class PointsModality:
     """Stateless: call the methods on the class or on an instance."""
@@ -125,7 +121,7 @@ class PointsModality:
         """No file per point: the rows {"x", "y", "label"} are the batch; `finish_export` writes them out."""
         points = samples["points"].detach().float().cpu().tolist()  # float32 values, exact as Python floats
         labels = samples.get("label")
-        return [{"x": x, "y": y, "label": None if labels is None else label_name(info, int(labels[i]))}
+        return [{"x": x, "y": y, "label": None if labels is None else info.class_name(int(labels[i]))}
                 for i, (x, y) in enumerate(points)]
 
     @staticmethod
