@@ -106,8 +106,9 @@ class Trainer:
                 out_of_time = self._out_of_time(deadline, clock)
                 self._cadence(stage.name, last=self.global_step == total or out_of_time)
                 if out_of_time and self.global_step < total:
-                    self.logger.message(f"train.time_limit ({self.config.time_limit:g} {self.config.time_clock} s) at step "
-                                        f"{self.global_step} of {total}; the run ends here")
+                    limit = f"{self.config.time_limit:g} {self.config.time_clock} s"
+                    self.logger.message(f"train.time_limit ({limit}) at step {self.global_step} of {total}; the run "
+                                        "ends here")
                     return
             self.stage_index, self.stage_step = self.stage_index + 1, 0
 

@@ -20,6 +20,7 @@ Every value's protocol holds `real_vs_real`: the same measure of as many real po
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from typing import Any, ClassVar
 
 import torch
@@ -121,8 +122,9 @@ class PointsMetric(Metric):
                         real_vs_real_split="train")
         return {self.name: MetricValue(value, self.higher_is_better, protocol)}
 
+    @abstractmethod
     def score(self, points: Tensor) -> tuple[float, dict[str, Any]]:
-        raise NotImplementedError
+        """(value, protocol) of (N, 2) points: each metric's own measure."""
 
 
 class ModeMetric(PointsMetric):

@@ -1,6 +1,5 @@
 """fd_norm and memorisation on a small procedural caption corpus: the n-gram feature space's anchors, replayed and
 real sentences, and near-duplicate detection."""
-import random
 from pathlib import Path
 
 import pytest
@@ -11,35 +10,17 @@ from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import subset_indices
 from multigan.metrics.memorisation import TrainingSequences
 from multigan.metrics.ngram_features import NgramHasher, ngrams
-from multigan.registry import DATASETS, METRICS
+from multigan.registry import METRICS
 from multigan.text.modality import TextModality
 
-WORDS = {
-    "adjective": ["small", "red", "old", "large", "white", "young"],
-    "noun": ["dog", "man", "cat", "woman", "bus", "bird"],
-    "verb": ["sits", "stands", "waits", "runs", "sleeps"],
-    "preposition": ["on", "near", "behind"],
-    "place": ["bench", "street", "table", "beach", "field", "bed"],
-}
+from caption_support import caption_context
+
 CONFIG = EvalConfig(metrics=["fd_norm", "memorisation"], n_samples=400, batch_size=100)
-
-
-def captions(n: int, seed: int) -> list[str]:
-    """'a <adjective> <noun> <verb> <preposition> the <place> .': 3240 distinct captions of 8 words and a stop."""
-    rng = random.Random(seed)
-    w = {key: rng.choices(values, k=n) for key, values in WORDS.items()}
-    return [f"a {w['adjective'][i]} {w['noun'][i]} {w['verb'][i]} {w['preposition'][i]} the {w['place'][i]} ."
-            for i in range(n)]
 
 
 @pytest.fixture
 def context(tmp_path: Path) -> EvalContext:
-    (tmp_path / "train.txt").write_text("\n".join(captions(400, 1)) + "\n")
-    (tmp_path / "test.txt").write_text("\n".join(captions(400, 2)) + "\n")
-    kind = DATASETS.get("text_lines")
-    config = kind.Config(train_file="train.txt", test_file="test.txt", max_len=12)
-    info = kind(config, tmp_path, "train").info
-    return EvalContext(info, "text_lines", config, tmp_path, tmp_path / "cache", torch.device("cpu"))
+    return caption_context(tmp_path)
 
 
 def test_fd_norm_maps_the_floor_to_0_and_uniform_random_tokens_to_1(context):

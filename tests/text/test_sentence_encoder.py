@@ -12,7 +12,6 @@ from multigan.metrics.config import EvalConfig
 from multigan.metrics.feature_metrics import frechet_score
 from multigan.metrics.features import FeatureSession, subset_indices
 from multigan.metrics.frechet import MetricError
-from multigan.registry import DATASETS
 from multigan.text.corruptions import (
     BigramLM,
     drop_duplicate,
@@ -23,38 +22,16 @@ from multigan.text.corruptions import (
 )
 from multigan.text.sentence_encoder import SentenceEncoderConfig, SentenceEncoderExtractor, canonical
 
+from caption_support import caption_context
+
 # seconds on a tiny corpus: a small network, few steps
 TINY = SentenceEncoderConfig(steps=120, batch_size=32, model_dim=32, heads=2, embedding_dim=16, lr=5e-3)
 CONFIG = EvalConfig(n_samples=300, batch_size=100)
-WORDS = {
-    "adjective": ["small", "red", "old", "large", "white", "young"],
-    "noun": ["dog", "man", "cat", "woman", "bus", "bird"],
-    "verb": ["sits", "stands", "waits", "runs", "sleeps"],
-    "preposition": ["on", "near", "behind"],
-    "place": ["bench", "street", "table", "beach", "field", "bed"],
-}
-
-
-def captions(n: int, seed: int) -> list[str]:
-    """'a <adjective> <noun> <verb> <preposition> the <place> .' (as tests/text/test_agnostic_text.py)."""
-    rng = random.Random(seed)
-    w = {key: rng.choices(values, k=n) for key, values in WORDS.items()}
-    return [f"a {w['adjective'][i]} {w['noun'][i]} {w['verb'][i]} {w['preposition'][i]} the {w['place'][i]} ."
-            for i in range(n)]
-
-
-def make_context(root: Path, n_train: int = 400, seed: int = 1) -> EvalContext:
-    (root / "train.txt").write_text("\n".join(captions(n_train, seed)) + "\n")
-    (root / "test.txt").write_text("\n".join(captions(400, 2)) + "\n")
-    kind = DATASETS.get("text_lines")
-    config = kind.Config(train_file="train.txt", test_file="test.txt", max_len=12)
-    info = kind(config, root, "train").info
-    return EvalContext(info, "text_lines", config, root, root / "cache", torch.device("cpu"))
 
 
 @pytest.fixture
 def context(tmp_path: Path) -> EvalContext:
-    return make_context(tmp_path)
+    return caption_context(tmp_path)
 
 
 def encoder_files(context: EvalContext) -> list[Path]:
@@ -68,7 +45,7 @@ def test_trained_once_then_loaded_from_its_cache_deterministically(context, tmp_
     assert again.weights_sha256 == first.weights_sha256 and again.held_out_accuracy == first.held_out_accuracy
     other_folder = tmp_path / "other"
     other_folder.mkdir()
-    retrained = SentenceEncoderExtractor.from_context(CONFIG, make_context(other_folder), TINY)  # same seed, data
+    retrained = SentenceEncoderExtractor.from_context(CONFIG, caption_context(other_folder), TINY)  # same seed, data
     assert retrained.weights_sha256 == first.weights_sha256
     identity = first.identity()
     assert identity["encoder_settings"]["steps"] == 120 and identity["version"] == "transformer-1"
@@ -82,7 +59,7 @@ def test_a_cache_made_for_another_corpus_is_refused_and_retrained(context, tmp_p
     mine = SentenceEncoderExtractor.from_context(CONFIG, context, TINY)
     other_folder = tmp_path / "other"
     other_folder.mkdir()
-    other = make_context(other_folder, seed=7)  # another train split: another fingerprint
+    other = caption_context(other_folder, seed=7)  # another train split: another fingerprint
     (other.cache_dir / "sentence_encoders").mkdir(parents=True)
     # put my encoder where the other corpus' would be stored: its key says which corpus it was made for
     theirs_path = other.cache_dir / "sentence_encoders" / encoder_files(context)[0].name
@@ -95,7 +72,7 @@ def test_a_cache_made_for_another_corpus_is_refused_and_retrained(context, tmp_p
 
 def test_a_corpus_too_small_says_how_many_sentences_it_needs(tmp_path):
     with pytest.raises(MetricError, match="at least 200 training sentences.*has 50"):
-        SentenceEncoderExtractor.from_context(CONFIG, make_context(tmp_path, n_train=50), TINY)
+        SentenceEncoderExtractor.from_context(CONFIG, caption_context(tmp_path, n_train=50), TINY)
 
 
 def test_generated_tokens_after_the_first_eos_are_not_part_of_the_sentence(context):
