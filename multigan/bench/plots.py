@@ -20,7 +20,8 @@ from multigan.bench.records import Report, ReportRun  # noqa: E402
 from multigan.bench.stability import seed_spread  # noqa: E402
 
 DPI = 80
-CURVE_METRICS = ("fd_norm", "fid", "bleu4", "fad_classifier", "nll_oracle", "nll_gen")  # first 3 present are drawn
+CURVE_METRICS = ("fd_norm", "fid", "bleu4", "fad_classifier", "nll_oracle", "nll_gen", "modes_covered",
+                 "reverse_kl")  # the first 3 present are drawn
 AXIS_NAMES = {"bleu4": "BLEU-4 (quality, higher is better)", "self_bleu4": "self-BLEU-4 (lower is more diverse)",
               "precision": "precision (quality)", "recall": "recall (diversity)"}
 

@@ -9,6 +9,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from multigan.bench.published import PublishedRow
 from multigan.bench.stability import Collapse, Cost, Spread
 from multigan.bench.suite import Budget
 from multigan.bench.sweeps import SweepResult
@@ -163,14 +164,20 @@ class SuiteSummary:
     eval: dict[str, dict[str, Any]]  # modality -> eval: values
     sweeps: dict[str, list[float]]
     runs: list[SuiteRun]
+    published: list[PublishedRow] = field(default_factory=list)  # written only when the suite sets some
 
     def to_json(self) -> dict[str, Any]:
-        return {**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
-                "budget": budget_json(self.budget), "runs": [run.to_json() for run in self.runs]}
+        data = {**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
+                "budget": budget_json(self.budget), "runs": [run.to_json() for run in self.runs],
+                "published": [row.to_json() for row in self.published]}
+        if not self.published:  # reports of suites without published rows read back as they were written
+            del data["published"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SuiteSummary:
-        return cls(**{**data, "budget": Budget(**data["budget"]), "runs": [SuiteRun.from_json(r) for r in data["runs"]]})
+        return cls(**{**data, "budget": Budget(**data["budget"]), "runs": [SuiteRun.from_json(r) for r in data["runs"]],
+                      "published": [PublishedRow(**row) for row in data.get("published", [])]})
 
 
 @dataclass

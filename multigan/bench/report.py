@@ -45,7 +45,7 @@ def suite_summary(suite: Suite, planned: list[PlannedRun]) -> SuiteSummary:
                      kind_of(first[spec.name]), first[spec.name].config.model_name, first[spec.name].config.data_name)
             for spec in suite.runs]
     return SuiteSummary(suite.name, suite.description, suite.source, suite.budget, suite.seeds, suite.metrics,
-                        suite.eval, suite.sweeps, runs)
+                        suite.eval, suite.sweeps, runs, suite.published)
 
 
 def collect(suite: Suite, planned: list[PlannedRun], out: Path) -> Report:
@@ -100,7 +100,11 @@ def document(report: Report, out: Path) -> list[Any]:
     suite = report.suite
     parts: list[Any] = [f"# Bench report: {suite.name}",
                         f"{suite.description} Budget: {tables.budget_text(report)}. Generated {report.generated}.",
-                        tables.main_table(report), *tables.native_tables(report), tables.cost_table(report)]
+                        tables.main_table(report), *tables.native_tables(report)]
+    published = tables.published_table(report)
+    if published:
+        parts.append(published)
+    parts.append(tables.cost_table(report))
     failed = tables.failure_table(report)
     if failed:
         parts.append(failed)

@@ -11,6 +11,7 @@
     eval:                                # eval: values for every run of a modality (n_samples, features ...)
       text: {features: ngram-hash}
     sweeps: {temperature: [0.7, 1.0, 1.3], truncation: [0.5, 1.0, 2.0]}   # quality/diversity curves
+    published: [{source: PAPER TABLE, note: HOW, rows: [{label: GAN, beside: RUN, RESULT: [mean, error]}]}]
     runs:
       - {name: dcgan, recipe: dcgan_digits, set: [model.generator_width=32], sweep: true}
       - {name: mle, recipe: seqgan_coco, set: ["train.stages=[{name: pretrain_g, steps: 600}]"], sweep: true}
@@ -28,12 +29,13 @@ from typing import Any
 
 import yaml
 
+from multigan.bench.published import PublishedRow, parse_published
 from multigan.errors import UserError
 from multigan.metrics.config import EvalConfig
 from multigan.recipe import RecipeError, build, find_named, known_names
 from multigan.registry import METRICS
 
-SUITE_KEYS = ("suite", "description", "budget", "seeds", "metrics", "eval", "sweeps", "runs")
+SUITE_KEYS = ("suite", "description", "budget", "seeds", "metrics", "eval", "sweeps", "runs", "published")
 RUN_KEYS = ("name", "recipe", "set", "sweep", "label", "metrics")
 SWEEP_OPTIONS = ("temperature", "truncation")  # GANModel.sampling_options the report draws curves over
 MIN_SEEDS = 3
@@ -77,6 +79,7 @@ class Suite:
     sweeps: dict[str, list[float]] = field(default_factory=dict)
     description: str = ""
     source: str = ""
+    published: list[PublishedRow] = field(default_factory=list)  # results of papers, each beside one of our runs
 
 
 def find_suite(name_or_path: str) -> Path:
@@ -132,10 +135,12 @@ def parse_suite(raw: Any, source: str, problems: list[str]) -> Suite | None:
     if seeds and (len(seeds) < MIN_SEEDS or len(set(seeds)) != len(seeds)):
         problems.append(f"seeds: at least {MIN_SEEDS} different seeds (the report's spread over seeds), got {seeds}")
     metrics = parse_metrics(raw.get("metrics"), problems)
+    runs = parse_runs(raw.get("runs"), problems)
     return Suite(
-        name=str(name or ""), budget=budget, seeds=seeds, metrics=metrics, runs=parse_runs(raw.get("runs"), problems),
+        name=str(name or ""), budget=budget, seeds=seeds, metrics=metrics, runs=runs,
         eval=parse_eval(raw.get("eval") or {}, problems), sweeps=parse_sweeps(raw.get("sweeps") or {}, problems),
         description=str(raw.get("description", "")), source=source,
+        published=parse_published(raw.get("published"), {run.name for run in runs}, problems),
     )
 
 

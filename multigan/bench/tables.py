@@ -5,7 +5,10 @@ give what the other real split scores against the reference split on each column
 """
 from __future__ import annotations
 
+import math
+
 from multigan.bench.parts import Table
+from multigan.bench.published import PublishedRow
 from multigan.bench.records import Report, SeedSummary, SuiteRun
 from multigan.bench.runner import RUNS
 from multigan.bench.stability import NO_EVALUATIONS, Spread
@@ -118,6 +121,45 @@ def native_tables(report: Report) -> list[Table]:
         tables.append(Table(f"{kind.capitalize()} metrics (modality-native)", ["run", *columns], rows,
                             protocol_card(report, columns, kind)))
     return tables
+
+
+def published_table(report: Report) -> Table | None:
+    """Our runs that have published rows beside them (mean ± standard error over seeds, the statistic such tables
+    print), each followed by those rows; None when the suite sets none."""
+    rows_beside: dict[str, list[PublishedRow]] = {}
+    for row in report.suite.published:
+        rows_beside.setdefault(row.beside, []).append(row)
+    if not rows_beside:
+        return None
+    columns = in_column_order({name for row in report.suite.published for name in row.values})
+    rows = []
+    for spec in report.suite.runs:
+        if spec.name not in rows_beside:
+            continue
+        summary = report.summary[spec.name]
+        seeds = max((s.n for s in summary.metrics.values()), default=0)
+        rows.append([f"{label(spec)}, ours ({seeds} seeds)",
+                     *(standard_error_text(summary.metrics.get(name)) for name in columns)])
+        rows += [[f"{row.label}, {row.source}", *(published_text(row.values.get(name)) for name in columns)]
+                 for row in rows_beside[spec.name]]
+    sources = sorted({(row.source, row.note) for row in report.suite.published})
+    card = [f"ours: {budget_text(report)}", *(f"{source}: {note}" for source, note in sources)]
+    note = "Mean ± standard error (sample std / √n) over seeds. — : not reported, or no seed produced it."
+    return Table("Published results beside ours", ["run", *columns], rows, card, note)
+
+
+def standard_error_text(spread: Spread | None) -> str:
+    if spread is None or spread.mean is None:
+        return DASH
+    error = spread.std / math.sqrt(spread.n) if spread.n > 1 else 0.0
+    return f"{spread.mean:.3g} ± {error:.2g}"
+
+
+def published_text(value: list[float | None] | None) -> str:
+    if value is None:
+        return DASH
+    mean, error = value
+    return f"{mean:.3g}" if error is None else f"{mean:.3g} ± {error:.2g}"
 
 
 def cost_table(report: Report) -> Table:
