@@ -31,12 +31,17 @@ from multigan.metrics.memorisation import (
     memorisation_rate,
     reference_level,
 )
-from multigan.registry import FEATURE_INPUTS, METRICS, MODALITIES
+from multigan.registry import FEATURE_INPUTS, FEATURES, METRICS, MODALITIES
 
 
 def agnostic_extractor(config: EvalConfig, modality: str) -> str:
-    """The extractor these measures use for `modality`: its FeatureInput's `agnostic_features`, else eval.features."""
-    return FEATURE_INPUTS.get(modality).agnostic_features or config.features
+    """The extractor these measures use for `modality`: eval.features when it names an extractor made for this
+    modality's samples (text: `sentence-encoder` or `ngram-hash`), else the modality's `agnostic_features`, else
+    eval.features (the domain classifier, which scores any modality)."""
+    chosen, data_input = config.features, FEATURE_INPUTS.get(modality)
+    if chosen in FEATURES and not FEATURES.get(chosen).any_modality and FEATURES.get(chosen).input.key == data_input.key:
+        return chosen
+    return data_input.agnostic_features or chosen
 
 
 def agnostic_session(config: EvalConfig, context: EvalContext) -> FeatureSession:

@@ -18,7 +18,8 @@ onto one "fake" direction. A masked LM learns mostly lexical co-occurrence, whic
 Training: `steps` AdamW updates (one-cycle) on batches of train-split sentences, each given a class uniformly and
 corrupted accordingly, from fixed seeds: deterministic on a machine. A seeded slice of the train split is held out;
 the 5-way accuracy on it (corruptions drawn from their own seed) goes into every protocol with the weights digest.
-COCO captions (9k trained, 1k held out): 21 CPU-s at the defaults; held-out 5-way accuracy only 0.372 (undertrained).
+COCO captions (9k trained, 1k held out): 156 CPU-s at the defaults (3,000 steps), held-out 5-way accuracy 0.666;
+400 steps (21 CPU-s) reach 0.372 and a space that barely sees word order (README: the text feature spaces).
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ MIN_SENTENCES = 200  # fewer train sentences than this cannot train (and hold ou
 
 @dataclass
 class SentenceEncoderConfig:
-    steps: int = 400
+    steps: int = 3000  # COCO: 3,000 steps, 5-way accuracy 0.67; 400 gave 0.37 and a space that barely saw shuffles
     batch_size: int = 64
     lr: float = 3e-3  # one-cycle peak; AdamW
     model_dim: int = 64

@@ -8,8 +8,9 @@ import torch
 from multigan.images.modality import ImageModality
 from multigan.metrics.config import EvalConfig
 from multigan.metrics.features import subset_indices
+from multigan.metrics.agnostic import agnostic_extractor
 from multigan.metrics.memorisation import memorisation_rate, nearest, reference_level
-from multigan.registry import METRICS
+from multigan.registry import METRICS, load_plugins
 from tests.metrics.conftest import QuadrantImages
 
 # 300 samples > the 256-d classifier embedding, so every covariance is full rank
@@ -79,3 +80,13 @@ def test_memorisation_rule_on_hand_made_points():
     assert to_train.tolist() == [1.0, 3.0]
     # leave-one-out: test 0's nearest other is test 1 (1 < 3: memorised), test 1's is test 0 (3 < 1: not)
     assert reference_level(test, to_train) == pytest.approx(0.5)
+
+
+def test_the_agnostic_space_is_eval_features_when_it_names_an_extractor_for_the_modality():
+    load_plugins()
+    assert agnostic_extractor(EvalConfig(), "text") == "ngram-hash"  # text has no classifier: its default space
+    assert agnostic_extractor(EvalConfig(features="sentence-encoder"), "text") == "sentence-encoder"
+    assert agnostic_extractor(EvalConfig(features="ngram-hash"), "text") == "ngram-hash"
+    assert agnostic_extractor(EvalConfig(), "image") == "classifier"
+    assert agnostic_extractor(EvalConfig(features="inception-fid"), "image") == "inception-fid"
+    assert agnostic_extractor(EvalConfig(features="vggish"), "text") == "ngram-hash"  # not a text extractor
