@@ -142,7 +142,8 @@ class LabSession:
         state = {"step": trainer.global_step, "total_steps": trainer.total_steps, "lone_updates": self.lone,
                  "updates": updates, "playing": self.playing, "speed": self.speed, "done": trainer.done,
                  "resets": self.resets, "error": self.error}
-        event = json.dumps({**finite(state), **shown, "losses": finite(shown["losses"])}, allow_nan=False).encode("utf-8")
+        shown["losses"] = finite(shown["losses"])  # points are finite or None already (probes.rounded)
+        event = json.dumps({**finite(state), **shown}, allow_nan=False).encode("utf-8")
         with self._changed:
             self.history = (self.history + [point])[-LOSS_HISTORY:]
             self.version, self.event = self.version + 1, event

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from lab_support import TINY
+from watch_support import Browser, chromium
 
 from multigan.lab.commands import lab
 
@@ -24,3 +25,10 @@ def open_lab(tmp_path):
     yield opening
     for each in opened:
         each.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    page = Browser(chromium(), tmp_path / "chromium-profile")
+    yield page
+    page.close()

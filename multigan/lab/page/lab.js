@@ -61,8 +61,8 @@ function drawPoints(ctx, points, at, rgb, radius) {
 }
 
 function drawManifold(ctx, lattice, at) {  // lattice (K, K, 2): lines along both lattice directions
-  ctx.strokeStyle = "rgba(60, 60, 60, 0.55)";
-  ctx.lineWidth = 1;
+  ctx.strokeStyle = "rgba(60, 60, 60, 0.3)";
+  ctx.lineWidth = 0.8;
   const K = lattice.length, line = pick => {
     ctx.beginPath();
     for (let i = 0; i < K; i++) { const [x, y] = at(pick(i)); i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); }
