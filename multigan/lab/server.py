@@ -1,7 +1,7 @@
 """The lab's HTTP server: watch's PageServer and PageHandler (Host check, security headers, 404, the page's own
 files by an explicit table) with the lab's routes. Handlers only enqueue commands and read the latest frame.
 
-    GET  /, /page/lab.js, /page/lab.css, /page/plot.js (watch's SVG line plot)      the page, no CDN
+    GET  /, /page/lab.js, /page/lab.css; watch's /page/plot.js (SVG line plot), /page/watch.css    no CDN
     GET  /events          server-sent events: `setup` (view, real points, loss history) then a `frame` per change
     POST /command         {"do": "play" | "pause" | "step" | "step_D" | "step_G" | "speed" | "reset", "value": N}
 
@@ -20,7 +20,8 @@ from multigan.watch.server import KEEPALIVE_SECONDS, PageHandler, PageServer
 
 DEFAULT_PORT = 8766  # watch's 8765 plus one: both may run at once
 PAGES = {"/": ("multigan.lab", "index.html"), "/page/lab.js": ("multigan.lab", "lab.js"),
-         "/page/lab.css": ("multigan.lab", "lab.css"), "/page/plot.js": ("multigan.watch", "plot.js")}
+         "/page/lab.css": ("multigan.lab", "lab.css"), "/page/plot.js": ("multigan.watch", "plot.js"),
+         "/page/watch.css": ("multigan.watch", "watch.css")}
 MAX_COMMAND_BYTES = 1024
 
 

@@ -1,30 +1,27 @@
-"""Fixtures of the lab tests: a lab on the tiny recipe, serving on a free port, closed after the test."""
+"""Fixtures of the lab tests: a lab on the tiny recipe (on a free port, serving when asked), closed after the test;
+a headless Chromium page (skipped where there is none)."""
 from __future__ import annotations
 
-import threading
+from contextlib import ExitStack, closing
 
 import pytest
 from lab_support import TINY
-from watch_support import Browser, chromium
+from watch_support import Browser, chromium, serving
 
 from multigan.lab.commands import lab
 
 
 @pytest.fixture
-def open_lab(tmp_path):
-    """open_lab(*overrides, recipe=..., out=...) -> a Lab serving in a thread; closed after the test."""
-    opened = []
+def open_lab():
+    """open_lab(*overrides, recipe=..., out=..., serve=False) -> a Lab, closed (server, then session) after the test."""
+    with ExitStack() as opened:
+        def opening(*overrides: str, recipe: str = "toygan_ring", out=None, serve: bool = False):
+            session = opened.enter_context(closing(lab(recipe, [*TINY, *overrides], port=0, out=out)))
+            if serve:
+                serving(session.server)
+            return session
 
-    def opening(*overrides: str, recipe: str = "toygan_ring", out=None, serve: bool = False):
-        opened.append(lab(recipe, [*TINY, *overrides], port=0, out=out))
-        if serve:
-            threading.Thread(target=opened[-1].server.serve_forever, kwargs={"poll_interval": 0.02},
-                             daemon=True).start()
-        return opened[-1]
-
-    yield opening
-    for each in opened:
-        each.close()
+        yield opening
 
 
 @pytest.fixture

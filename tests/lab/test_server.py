@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 
 import pytest
 from lab_support import TINY
@@ -97,3 +98,19 @@ def test_out_keeps_a_run_that_watch_and_resume_open(open_lab, tmp_path):
     path, _ = resolve_recipe("toygan_ring")
     api.train(load_recipe(path, [*TINY, "train.steps=4"]), resume=tmp_path / "lab", progress=False)
     assert (tmp_path / "lab" / "checkpoints" / "step-0000004").is_dir()
+
+
+def test_a_page_that_stops_reading_never_stalls_training(open_lab):
+    """An event stream nobody reads (a closed or hung tab): the training thread plays on to the end."""
+    lab_ = open_lab("train.steps=30", serve=True)
+    stalled = socket.create_connection(lab_.server.server_address[:2], timeout=10)
+    port = lab_.server.server_address[1]
+    stalled.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # and never read
+    lab_.session.command("speed", 10)
+    lab_.session.command("play")
+    deadline = time.monotonic() + 60
+    while not json.loads(lab_.session.wait_frame(0, 0)[1])["done"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert json.loads(lab_.session.wait_frame(0, 0)[1])["step"] == 30
+    stalled.close()

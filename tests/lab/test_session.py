@@ -98,3 +98,18 @@ def test_playing_trains_the_run_multigan_train_makes(open_lab, tmp_path):
     for name, net in by_train.networks().items():
         for key, value in net.state_dict().items():
             assert torch.equal(value, by_lab.networks()[name].state_dict()[key]), (name, key)
+
+
+def test_reset_starts_the_run_over_from_the_same_weights(open_lab):
+    session = open_lab().session
+    version, first = frame_after(session, 0)
+    session.command("step")
+    version, stepped = frame_after(session, version)
+    session.command("step_G")
+    version, _ = frame_after(session, version)
+    session.command("reset")
+    _, again = frame_after(session, version)
+    assert stepped["fake"] != first["fake"]
+    assert again["step"] == 0 and again["resets"] == 1 and again["lone_updates"] == {"D": 0, "G": 0}
+    assert again["fake"] == first["fake"] and again["heatmap"] == first["heatmap"]
+    assert len(json.loads(session.setup_event())["history"]) == 1  # the loss history starts over too
