@@ -10,9 +10,10 @@ stream moves, so the run stays the run `multigan train` would make):
                            under PacGAN's pack m, D judges a pack of m copies of each x (the model's `decision`)
     losses    L_D and L_G of the game's loss on the points shown (no penalty terms)
 
-G is evaluated as it trains (BatchNorm normalises with the statistics of the batch shown, as in a training step)
-on a copy of its buffers, so the running statistics that sampling uses stay untouched and a D step leaves the
-generated points exactly where they were. D is evaluated in eval mode (no spectral-norm power iteration).
+G is the generator being trained (not its EMA copy, where the recipe keeps one), evaluated as it trains
+(BatchNorm normalises with the statistics of the batch shown, as in a training step) on a copy of its buffers, so
+the running statistics that sampling uses stay untouched and a D step leaves the generated points exactly where
+they were. D is evaluated in eval mode (no spectral-norm power iteration).
 """
 from __future__ import annotations
 

@@ -93,8 +93,9 @@ class LabSession:
         real = dataset.gather(torch.arange(min(len(dataset), 1000)))["points"]  # (M, 2): the train split's first
         self.probes: Probes = make_probes(model, real, self._seed)
         self.lone = {"D": 0, "G": 0}  # phase updates run alone (step_D, step_G)
-        self.fixed = {**setup(self.probes, model), "total_steps": self.trainer.total_steps, "resets": self.resets}
-        self.history = []
+        fixed = {**setup(self.probes, model), "total_steps": self.trainer.total_steps, "resets": self.resets}
+        with self._changed:  # a page connecting now reads the new setup and an empty history together
+            self.fixed, self.history = fixed, []
         self._publish()
 
     def _run(self) -> None:
