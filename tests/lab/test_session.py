@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import closing
 
 import torch
 from lab_support import TINY, frame_after
 
 from multigan import api
+from multigan.lab.commands import lab
 from multigan.lab.probes import LATTICE, POINTS_SHOWN, frame, make_probes
 from multigan.points.modality import HEATMAP_CELLS
 from multigan.recipe import load_recipe, resolve_recipe
@@ -113,3 +115,16 @@ def test_reset_starts_the_run_over_from_the_same_weights(open_lab):
     assert again["step"] == 0 and again["resets"] == 1 and again["lone_updates"] == {"D": 0, "G": 0}
     assert again["fake"] == first["fake"] and again["heatmap"] == first["heatmap"]
     assert len(json.loads(session.setup_event())["history"]) == 1  # the loss history starts over too
+
+
+def test_a_points_csv_run_opens_with_its_own_points(tmp_path):
+    rows = "".join(f"{0.1 * k:.1f},{(-1) ** k * 0.5:.1f}\n" for k in range(60))
+    (tmp_path / "mine.csv").write_text("x,y\n" + rows, encoding="utf-8")
+    overrides = [o for o in TINY if not o.startswith("data.")]
+    overrides += ["data.name=points_csv", f"data.path={tmp_path / 'mine.csv'}", "data.test_fraction=0"]
+    with closing(lab("toygan_ring", overrides, port=0)) as opened:
+        _, shown = frame_after(opened.session, 0)
+        setup = json.loads(opened.session.setup_event())
+    assert len(setup["real"]) == 60 and len(shown["fake"]) == POINTS_SHOWN
+    x0, x1, y0, y1 = setup["box"]
+    assert x0 < 0 < 5.9 < x1 and y0 < -0.5 < 0.5 < y1  # the file's points with a margin
