@@ -1,6 +1,6 @@
 """The lab's page in a real headless Chromium (every host but 127.0.0.1 unresolvable, as in the watch tests):
-step D changes the heatmap and leaves the generated points where they were, step G moves them, pause stops the
-step counter; everything the page loads comes from the lab's server, and a path out of the page is 404."""
+step D changes the heatmap and leaves the generated points where they were, step G (its key, g) moves them, pause
+stops the step counter; everything the page loads comes from the lab's server, and a path out of the page is 404."""
 from __future__ import annotations
 
 import time
@@ -28,7 +28,7 @@ def test_step_d_changes_the_heatmap_and_step_g_moves_the_points(open_lab, browse
     assert browser.evaluate(f"{STATUS}.dataset.step") == "0"  # a lone update is outside the step count
 
     heatmap = browser.evaluate(HEATMAP)
-    click(browser, "step-g")
+    browser.evaluate("document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'g', bubbles: true}))")
     browser.wait_for(f"{STATUS}.textContent.includes('+ 1 D, 1 G')")
     assert browser.evaluate(FAKE) != fake and browser.evaluate(HEATMAP) == heatmap
     assert browser.evaluate("document.getElementById('connection').dataset.state") == "live"

@@ -159,4 +159,12 @@ document.querySelectorAll("button[data-do]").forEach(button =>
   button.addEventListener("click", () => send(button.dataset.do)));
 $("speed").addEventListener("change", event => send("speed", Number(event.target.value)));
 document.querySelectorAll("figcaption input").forEach(box => box.addEventListener("change", draw));
+const KEYS = {" ": "play", d: "step-d", g: "step-g", s: "step-both"};  // the button each key presses
+document.addEventListener("keydown", event => {
+  const button = $(KEYS[event.key] || "");
+  const typing = event.target.closest && event.target.closest("select, input");
+  if (!button || typing || event.ctrlKey || event.metaKey || event.altKey) return;
+  event.preventDefault();
+  button.click();
+});
 connect();
