@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -15,7 +15,7 @@ from multigan import __version__
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader, cache_dir, resolve_data_root, training_subset
 from multigan.core.distributed import (
-    LaunchError, broadcast_object, is_main_process, preserved_rng, process_group, rank, rank_seed, seed_everything,
+    LaunchError, is_main_process, on_main, preserved_rng, process_group, rank, rank_seed, seed_everything,
     select_device, world_size,
 )
 from multigan.core.files import file_sha256, write_json_atomic, write_text_atomic
@@ -70,7 +70,21 @@ def train(config: RunConfig, data_root: str | Path | None = None, out: str | Pat
         check_compiler(device)
     with process_group(device):
         configure_threads(config.train.threads, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
-        return _train(config, data_root, out, resume, overwrite, progress, device)
+        trainer = _trainer(config, data_root, out, resume, overwrite, progress, device)
+        trainer.fit()
+        return trainer.run_dir
+
+
+def prepare_training(config: RunConfig, data_root: str | Path | None = None, out: str | Path | None = None,
+                     resume: str | Path | None = None, overwrite: bool = False) -> Trainer:
+    """The Trainer `train` would run (same run folder, weights, data order and RNG), not started: for an app that
+    paces training itself (the interactive lab): `start()`, then `step()` or `run_phase(name)`, then `finish()`."""
+    device = select_device(config.train.device)
+    check_launch(config.train.batch_size, config.train.amp, device)
+    if world_size() > 1:
+        raise LaunchError("an app that steps a run itself trains in one process; launch it without torchrun")
+    configure_threads(config.train.threads, 1)
+    return _trainer(config, data_root, out, resume, overwrite, False, device)
 
 
 def check_launch(batch_size: int, amp: str, device: torch.device) -> None:
@@ -82,23 +96,8 @@ def check_launch(batch_size: int, amp: str, device: torch.device) -> None:
     check_amp(amp, device)
 
 
-def on_main(fn: Callable[[], Any]) -> Any:
-    """`fn()` on rank 0 alone (e.g. creating the run folder); every rank gets its result or raises its error."""
-    result = error = None
-    if is_main_process():
-        try:
-            result = fn()
-        except UserError as err:
-            error = err
-    result, error = broadcast_object((result, error))
-    if error is not None:
-        error.same_on_every_rank = True  # rank 0 reports it; the other ranks exit quietly
-        raise error
-    return result
-
-
-def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | None, resume: str | Path | None,
-           overwrite: bool, progress: bool, device: torch.device) -> Path:
+def _trainer(config: RunConfig, data_root: str | Path | None, out: str | Path | None, resume: str | Path | None,
+             overwrite: bool, progress: bool, device: torch.device) -> Trainer:
     amp = resolve_amp(config.train.amp, device)  # `auto` decided here, so config.yaml says what ran
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, amp=amp))
     if resume:
@@ -141,8 +140,7 @@ def _train(config: RunConfig, data_root: str | Path | None, out: str | Path | No
     )
     if checkpoint is not None:
         trainer.restore(checkpoint)
-    trainer.fit()
-    return run_dir
+    return trainer
 
 
 def resolve_checkpoint(run: str | Path, which: str = "latest") -> Path:

@@ -48,10 +48,12 @@ def test_wheel_holds_every_recipe_and_no_figures(wheel):
 
 
 @pytest.mark.slow
-def test_wheel_holds_the_page_multigan_watch_serves(wheel):
+@pytest.mark.parametrize("app", ["watch", "lab"])
+def test_wheel_holds_the_pages_multigan_watch_and_lab_serve(wheel, app):
     names = zipfile.ZipFile(wheel).namelist()
-    shipped = sorted(n.removeprefix("multigan/watch/page/") for n in names if n.startswith("multigan/watch/page/"))
-    assert shipped == sorted(p.name for p in (REPO / "multigan" / "watch" / "page").iterdir())
+    folder = f"multigan/{app}/page/"
+    shipped = sorted(n.removeprefix(folder) for n in names if n.startswith(folder))
+    assert shipped == sorted(p.name for p in (REPO / "multigan" / app / "page").iterdir())
     assert "index.html" in shipped
 
 

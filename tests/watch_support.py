@@ -88,6 +88,11 @@ def eval_json(folder: Path, step: int, fid: float, floor: float) -> Path:
 def start(root: Path, interval: float = 0.1) -> WatchServer:
     """A server on a free port of 127.0.0.1, serving in a daemon thread; `server.stop()` ends it."""
     server, _ = open_server(RunIndex(root, find_runs(root), rescan_seconds=0.2), "127.0.0.1", 0, interval)
+    return serving(server)
+
+
+def serving(server):
+    """`server` (watch's or the lab's) answering from a daemon thread, noticing `stop()` within 20 ms."""
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     return server
 

@@ -1,5 +1,5 @@
 """`multigan` command line: thin — parses arguments and calls `multigan.api`, or the applications above it
-(`multigan.augment`, `multigan.bench`, `multigan.watch`).
+(`multigan.augment`, `multigan.bench`, `multigan.watch`, `multigan.lab`).
 
 User mistakes end as one line on stderr and exit status 1; Ctrl-C says how to resume.
 """
@@ -182,6 +182,23 @@ def cmd_watch(args: argparse.Namespace) -> None:
         server.stop()
 
 
+def cmd_lab(args: argparse.Namespace) -> None:
+    from multigan.lab.commands import lab
+
+    session = lab(args.recipe, args.overrides, args.host, args.port, args.out, args.overwrite, args.data_root)
+    if session.note:
+        print(f"multigan: {session.note}", file=sys.stderr)
+    kept = f"; the run is kept in {session.run_dir}" if args.out else ""
+    print(f"GAN Lab on {args.recipe} ({session.config.model_name} on {session.config.data_name}): "
+          f"{session.server.url}  (Ctrl-C stops{kept})", flush=True)
+    try:
+        session.server.serve_forever()
+    except KeyboardInterrupt:
+        print("multigan: lab stopped", file=sys.stderr)
+    finally:
+        session.close()
+
+
 POSITIONALS = {"command", "recipe", "run", "study", "suite", "action", "kinds", "path"}  # the arguments that are no --flag
 
 
@@ -192,7 +209,8 @@ def in_flag_terms(message: str, args: argparse.Namespace) -> str:
 
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "recipes": cmd_recipes,
-            "augment-eval": cmd_augment_eval, "bench": cmd_bench, "cache": cmd_cache, "watch": cmd_watch}
+            "augment-eval": cmd_augment_eval, "bench": cmd_bench, "cache": cmd_cache, "watch": cmd_watch,
+            "lab": cmd_lab}
 
 
 def main(argv: list[str] | None = None) -> int:

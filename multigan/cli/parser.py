@@ -18,6 +18,7 @@ EPILOG = """examples:
   multigan augment-eval fashion_dcgan_cond                does synthetic data help a classifier? (recipes/augment/)
   multigan bench text_vs_image --out bench/text_vs_image   benchmark GAN families, write report.html
   multigan watch runs/                                    follow every run under runs/ in the browser
+  multigan lab toygan_grid                                GAN Lab: train a 2-D points recipe step by step
 """
 
 SAMPLE_EPILOG = """examples:
@@ -133,4 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "only; the page shows every file under PATH to whoever reaches it)")
     watch.add_argument("--port", type=int, help="port to serve on; if it is taken, an error (default: 8765, or a "
                        "free port when 8765 is taken; 0: any free port)")
+    lab = commands.add_parser("lab", help="GAN Lab: a local page that trains a 2-D points recipe step by step and "
+                              "shows the game (D's heatmap, G's manifold and gradients)")
+    lab.add_argument("recipe", nargs="?", default="toygan_ring", help="a 2-D points recipe (default: toygan_ring; "
+                     "toygan_grid, pacgan2_grid, or your own on points_csv)")
+    lab.add_argument("--set", nargs="+", action="extend", default=[], metavar="SECTION.KEY=VALUE", dest="overrides",
+                     help="override recipe values, e.g. model.loss=hinge")
+    lab.add_argument("--out", metavar="DIR", help="keep the session as a run folder (checkpoint on exit) that watch "
+                     "and train --resume open (default: a temporary folder, deleted on exit)")
+    lab.add_argument("--overwrite", action="store_true", help="start an existing --out folder over")
+    lab.add_argument("--data-root", metavar="DIR", help="datasets root (default: $MULTIGAN_DATA, else ./data)")
+    lab.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
+    lab.add_argument("--port", type=int, help="port to serve on; if it is taken, an error (default: 8766, or a free "
+                     "port when 8766 is taken; 0: any free port)")
     return parser

@@ -15,7 +15,7 @@ import datetime
 import os
 import random
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -242,3 +242,18 @@ def preserved_rng() -> Iterator[None]:
         yield
     finally:
         set_rng_state(state)
+
+
+def on_main(fn: Callable[[], Any]) -> Any:
+    """`fn()` on rank 0 alone (e.g. creating the run folder); every rank gets its result or raises its error."""
+    result = error = None
+    if is_main_process():
+        try:
+            result = fn()
+        except UserError as err:
+            error = err
+    result, error = broadcast_object((result, error))
+    if error is not None:
+        error.same_on_every_rank = True  # rank 0 reports it; the other ranks exit quietly
+        raise error
+    return result

@@ -11,7 +11,6 @@ gathered there); collectives (NaN checks, log means, a checkpoint's RNG gather) 
 """
 from __future__ import annotations
 
-import logging
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -23,8 +22,7 @@ from torch import Tensor
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import BatchLoader
 from multigan.core.distributed import (
-    any_rank, barrier, broadcast_module, broadcast_object, gather_objects, is_main_process, mean_over_ranks,
-    preserved_rng, restore_rank_rng, rng_state, world_size,
+    any_rank, barrier, broadcast_module, broadcast_object, is_main_process, mean_over_ranks, preserved_rng, world_size,
 )
 from multigan.core.ema import EMA
 from multigan.core.files import write_json_atomic
@@ -33,14 +31,14 @@ from multigan.core.phases import GANModel, Phase, PreviewingDataset
 from multigan.core.speed import (autocast, check_amp, compile_networks, configure_cudnn, fuse_optimizers, resolve_amp,
                                  training_clock)
 from multigan.core.train_config import StageConfig, TrainConfig
+from multigan.core.trainer_state import Checkpointing
 from multigan.core.update import Updater
 
-log = logging.getLogger("multigan")
 # called on every rank -> {name: MetricValue(value, higher_is_better, protocol)} on rank 0, {} elsewhere
 Evaluator = Callable[[GANModel], dict[str, Any]]
 
 
-class Trainer:
+class Trainer(Checkpointing):
     def __init__(
         self,
         model: GANModel,
@@ -75,42 +73,82 @@ class Trainer:
         self.stage_index = self.stage_step = self.global_step = 0
         self.best_value: float | None = None
         self._trainable: tuple[str, ...] | None = None
+        self._phases: tuple[int, list[Phase]] | None = None  # (stage index, its phases)
         self.scalars = DeviceScalars()
         self._checked_step = 0  # losses were finite up to this step
         self._progress = progress and self.main
         if config.compile:
             compile_networks(self.networks, self.device)
 
-    # --- the loop ----------------------------------------------------------------------------------------------
+    # --- the loop: `fit`, or an app's own pace (start, step / run_phase, finish) ------------------------------
     def fit(self) -> None:
-        total = sum(s.steps for s in self.stages)
-        for net in self.networks.values():  # every rank starts from rank 0's weights, as DDP does
-            broadcast_module(net)
-        self.logger = RunLogger(self.run_dir, total, self.global_step, progress=self._progress, write=self.main)
-        self._last_log_time, self._last_log_step = time.perf_counter(), self.global_step
-        try:
-            self._run_stages(total)
-        finally:
-            self.logger.close()
-        barrier()  # the files are complete when any rank returns
-
-    def _run_stages(self, total: int) -> None:
+        self.start()
         clock = training_clock(self.config.time_clock)
         deadline = clock() + self.config.time_limit if self.config.time_limit > 0 else None
-        while self.stage_index < len(self.stages):
-            stage = self.stages[self.stage_index]
-            self.logger.set_stage(stage.name)
-            phases = self.model.phases(stage.name)
-            while self.stage_step < stage.steps:
-                self._train_step(stage, phases)
-                out_of_time = self._out_of_time(deadline, clock)
-                self._cadence(stage.name, last=self.global_step == total or out_of_time)
-                if out_of_time and self.global_step < total:
+        try:
+            while not self.done:
+                if self._advance(lambda: self._out_of_time(deadline, clock)):
                     limit = f"{self.config.time_limit:g} {self.config.time_clock} s"
-                    self.logger.message(f"train.time_limit ({limit}) at step {self.global_step} of {total}; the run "
-                                        "ends here")
-                    return
+                    self.logger.message(f"train.time_limit ({limit}) at step {self.global_step} of "
+                                        f"{self.total_steps}; the run ends here")
+                    break
+        finally:
+            self.finish()
+        barrier()  # the files are complete when any rank returns
+
+    def start(self) -> None:
+        """Before the first step: rank 0's weights on every rank (as DDP does), the run's logger."""
+        for net in self.networks.values():
+            broadcast_module(net)
+        self.logger = RunLogger(self.run_dir, self.total_steps, self.global_step, progress=self._progress,
+                                write=self.main)
+        self._last_log_time, self._last_log_step = time.perf_counter(), self.global_step
+
+    def finish(self) -> None:
+        self.logger.close()
+
+    @property
+    def total_steps(self) -> int:
+        return sum(s.steps for s in self.stages)
+
+    @property
+    def done(self) -> bool:
+        return self.stage_index >= len(self.stages)
+
+    def step(self) -> bool:
+        """The step `fit` takes (every phase due, then the cadence); False once every stage is done."""
+        if not self.done:
+            self._advance(lambda: False)
+        return not self.done
+
+    def run_phase(self, name: str) -> None:
+        """One update of the current stage's phase `name` alone (an interactive "step D"): outside the step count,
+        so no `on_step`, EMA, LR schedule or cadence; its losses join the next logged line."""
+        phases = self._stage_phases() if not self.done else []
+        phase = next((p for p in phases if p.name == name), None)
+        if phase is None:
+            raise KeyError(f"no phase {name!r} to run now; phases: {[p.name for p in phases]}")
+        self.model.train()
+        self._run_phase(phase)
+
+    def _stage_phases(self) -> list[Phase]:
+        """The current stage's phases, asked of the model once per stage."""
+        if self._phases is None or self._phases[0] != self.stage_index:
+            self.logger.set_stage(self.stages[self.stage_index].name)
+            self._phases = (self.stage_index, self.model.phases(self.stages[self.stage_index].name))
+        return self._phases[1]
+
+    def _advance(self, out_of_time: Callable[[], bool]) -> bool:
+        """One step of the current stage and its cadence (none in a stage of 0 steps), then the next stage when
+        this one is through; True when `out_of_time` ends the run early."""
+        stage, phases, ended = self.stages[self.stage_index], self._stage_phases(), False
+        if self.stage_step < stage.steps:
+            self._train_step(stage, phases)
+            ended = out_of_time()
+            self._cadence(stage.name, last=self.global_step == self.total_steps or ended)
+        if self.stage_step >= stage.steps:
             self.stage_index, self.stage_step = self.stage_index + 1, 0
+        return ended and self.global_step < self.total_steps
 
     def _out_of_time(self, deadline: float | None, clock: Callable[[], float]) -> bool:
         """One process decides after each step; several together at the log cadence (no step pays a collective)."""
@@ -248,51 +286,3 @@ class Trainer:
                 self.best_value = best.value
                 return True
         return False
-
-    # --- checkpoints -------------------------------------------------------------------------------------------
-    def save(self, folder: Path) -> None:
-        """Every rank calls this (its RNG state joins the checkpoint); rank 0 writes it."""
-        self._check_finite()
-        rngs = gather_objects(rng_state())  # rank order; None off rank 0
-        if not self.main:
-            return
-        networks = {name: net.state_dict() for name, net in self.networks.items()}
-        if self.ema is not None:
-            networks[f"ema:{self.model.ema_network}"] = self.ema.state_dict()
-        state = {
-            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-            "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
-            "rng": rngs[0],
-            "rng_ranks": rngs[1:],  # ranks 1.. of a torchrun launch
-            "scalers": self.updater.state_dict(),
-            "loader": self.loader.state_dict(),
-            "position": [self.stage_index, self.stage_step, self.global_step],
-            "best_value": self.best_value,
-        }
-        stage = self.stages[min(self.stage_index, len(self.stages) - 1)].name
-        meta = {**self.meta, "global_step": self.global_step, "stage": stage}
-        ckpt.save_checkpoint(folder, networks, state, meta)
-
-    def restore(self, folder: Path) -> None:
-        networks = ckpt.load_networks(folder)
-        for name, net in self.networks.items():
-            net.load_state_dict(networks[name])
-        if self.ema is not None:
-            self.ema.load_state_dict(networks[f"ema:{self.model.ema_network}"])
-        state = ckpt.load_train_state(folder)
-        for name, optimizer in self.optimizers.items():
-            optimizer.load_state_dict(state["optimizers"][name])
-        for name, scheduler in self.schedulers.items():
-            scheduler.load_state_dict(state["schedulers"][name])
-        self.loader.load_state_dict(state["loader"])
-        self.stage_index, self.stage_step, self.global_step = (int(x) for x in state["position"])
-        self.best_value = state["best_value"]
-        self.updater.load_state_dict(state.get("scalers", {}))
-        self._restore_rng(state, folder)
-
-    def _restore_rng(self, state: dict[str, Any], folder: Path) -> None:
-        saved = [state["rng"], *state.get("rng_ranks", [])]
-        if not restore_rank_rng(saved, self.config.seed + self.global_step) and self.main:
-            log.warning(f"{folder} was saved by {len(saved)} process(es) and resumes on {world_size()}: same "
-                        "weights, optimiser state and data order; the random streams of new ranks are reseeded")
-

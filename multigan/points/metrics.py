@@ -19,7 +19,6 @@ Every value's protocol holds `real_vs_real`: the same measure of as many real po
 """
 from __future__ import annotations
 
-import math
 from abc import abstractmethod
 from typing import Any, ClassVar
 

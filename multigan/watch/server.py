@@ -21,7 +21,7 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from multigan.errors import UserError
@@ -40,13 +40,16 @@ RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-class WatchServer(ThreadingHTTPServer):
-    daemon_threads = True  # an open stream never keeps the process alive after Ctrl-C
+class PageServer(ThreadingHTTPServer):
+    """A local page's server: its URL, the Host names it answers, a clean stop. `multigan watch` and `multigan
+    lab` (multigan/lab/server.py) each add their routes in a PageHandler subclass."""
 
-    def __init__(self, address: tuple[str, int], index: RunIndex, interval: float = 0.5):
+    daemon_threads = True  # an open stream never keeps the process alive after Ctrl-C
+    name = "watch"  # the command, in error lines
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET  # --host ::1 too
-        super().__init__(address, WatchHandler)
-        self.index, self.interval = index, interval
+        super().__init__(address, handler)
         self.stopping = threading.Event()
         self.serving = False
 
@@ -79,29 +82,23 @@ class WatchServer(ThreadingHTTPServer):
         """A page closed mid-answer is normal; anything else is one line, and the server goes on."""
         error = sys.exc_info()[1]
         if not isinstance(error, (ConnectionError, TimeoutError)):
-            print(f"multigan watch: answering {client_address[0]} failed: {error!r}", file=sys.stderr)
+            print(f"multigan {self.name}: answering {client_address[0]} failed: {error!r}", file=sys.stderr)
 
 
-class WatchHandler(BaseHTTPRequestHandler):
-    server: WatchServer
-    server_version = "multigan-watch"
+class PageHandler(BaseHTTPRequestHandler):
+    """The shared answers: the page's own files (`pages`: URL path -> (package, file under its page/)), 404, the
+    security headers, the Host check against DNS rebinding."""
+
+    server: PageServer
+    pages: dict[str, tuple[str, str]] = {}
     timeout = 60  # seconds a socket may block: a page that stops reading ends its stream's thread
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
         """Quiet: a page polls, and the terminal is for the URL and errors."""
 
-    def do_GET(self) -> None:  # noqa: N802 (the base class's name)
+    def host_allowed(self) -> bool:
         allowed = self.server.allowed_hosts()
-        if allowed is not None and self.headers.get("Host", "") not in allowed:
-            return self._not_found()
-        url = urlsplit(self.path)
-        if url.path in PAGE:
-            return self._page(PAGE[url.path])
-        if url.path == "/events":
-            return self._events(parse_qs(url.query).get("run", [None])[0])
-        if url.path.startswith("/files/"):
-            return self._file(unquote(url.path[len("/files/"):]))
-        return self._not_found()
+        return allowed is None or self.headers.get("Host", "") in allowed
 
     def _headers(self, status: HTTPStatus, content_type: str, length: int | None, extra: dict[str, str]) -> None:
         self.send_response(status)
@@ -112,16 +109,43 @@ class WatchHandler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
 
-    def _not_found(self) -> None:
-        body = b"not found\n"
-        self._headers(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", len(body), {})
+    def _text(self, status: HTTPStatus, text: str) -> None:
+        body = text.encode("utf-8")
+        self._headers(status, "text/plain; charset=utf-8", len(body), {})
         self.wfile.write(body)
 
-    def _page(self, name: str) -> None:
-        body = resources.files("multigan.watch").joinpath("page", name).read_bytes()
+    def _not_found(self) -> None:
+        self._text(HTTPStatus.NOT_FOUND, "not found\n")
+
+    def _page(self, package: str, name: str) -> None:
+        body = resources.files(package).joinpath("page", name).read_bytes()
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
         self._headers(HTTPStatus.OK, f"{kind}; charset=utf-8", len(body), {"Cache-Control": "no-cache"})
         self.wfile.write(body)
+
+
+class WatchServer(PageServer):
+    def __init__(self, address: tuple[str, int], index: RunIndex, interval: float = 0.5):
+        super().__init__(address, WatchHandler)
+        self.index, self.interval = index, interval
+
+
+class WatchHandler(PageHandler):
+    server: WatchServer
+    server_version = "multigan-watch"
+    pages = {path: ("multigan.watch", name) for path, name in PAGE.items()}
+
+    def do_GET(self) -> None:  # noqa: N802 (the base class's name)
+        if not self.host_allowed():
+            return self._not_found()
+        url = urlsplit(self.path)
+        if url.path in self.pages:
+            return self._page(*self.pages[url.path])
+        if url.path == "/events":
+            return self._events(parse_qs(url.query).get("run", [None])[0])
+        if url.path.startswith("/files/"):
+            return self._file(unquote(url.path[len("/files/"):]))
+        return self._not_found()
 
     def _file(self, relative: str) -> None:
         """A file of the watched folder, whole or the byte range asked for; 404 for anything outside it."""
@@ -188,16 +212,22 @@ def byte_range(first: str, last: str, size: int) -> tuple[int, int]:
 
 
 def open_server(index: RunIndex, host: str, port: int | None, interval: float = 0.5) -> tuple[WatchServer, str | None]:
-    """The server, listening. `port` None: DEFAULT_PORT, or a free port when that one is taken (the second
+    """The watch server, listening (see `listen`)."""
+    return listen(lambda address: WatchServer(address, index, interval), host, port, DEFAULT_PORT)
+
+
+def listen(make: Callable[[tuple[str, int]], PageServer], host: str, port: int | None,
+           default: int) -> tuple[PageServer, str | None]:
+    """`make((host, port))`, listening. `port` None: `default`, or a free port when that one is taken (the second
     value then says so); a port given explicitly and taken is one line, not a surprise elsewhere."""
     try:
-        return WatchServer((host, DEFAULT_PORT if port is None else port), index, interval), None
+        return make((host, default if port is None else port)), None
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
-            raise UserError(f"cannot serve on {host}:{DEFAULT_PORT if port is None else port}: "
+            raise UserError(f"cannot serve on {host}:{default if port is None else port}: "
                             f"{error.strerror or error}") from None
         if port is not None:
             raise UserError(f"port {port} on {host} is in use; choose another `port`, or leave it out "
                             "for a free one") from None
-    server = WatchServer((host, 0), index, interval)
-    return server, f"port {DEFAULT_PORT} is in use; serving on port {server.server_address[1]} instead"
+    server = make((host, 0))
+    return server, f"port {default} is in use; serving on port {server.server_address[1]} instead"

@@ -6,7 +6,7 @@ import pytest
 
 from multigan.cli import main
 
-from cli_support import one_error_line, run_cli as run
+from cli_support import one_error_line
 
 TINY = ["model.model_dim=2", "model.latent_dim=8", "model.d_steps=1", "train.steps=2", "train.batch_size=4",
         "train.sample_every=2", "train.checkpoint_every=2", "train.preview_samples=6", "eval.metrics=[]",

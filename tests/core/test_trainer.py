@@ -101,6 +101,31 @@ def test_frozen_player_is_unchanged_by_the_other_players_phase(tmp_path):
             assert torch.equal(before[key], after[key]), key
 
 
+def test_an_app_stepping_the_run_itself_makes_the_run_fit_makes(tmp_path):
+    """api.prepare_training + start / step / finish (the lab's pace) writes the same weights, optimiser states and
+    checkpoints as `train`; run_phase updates one player alone and leaves the step count where it was."""
+    straight = api.train(tiny_config(), out=tmp_path / "straight", progress=False)
+    trainer = api.prepare_training(tiny_config(), out=tmp_path / "stepped")
+    trainer.start()
+    while trainer.step():
+        pass
+    trainer.finish()
+    _assert_same(_state(straight), _state(tmp_path / "stepped"))
+    assert trainer.done and not trainer.step() and trainer.global_step == 6
+
+    trainer = api.prepare_training(tiny_config(), out=tmp_path / "phase", overwrite=True)
+    trainer.start()
+    generator = {k: v.clone() for k, v in trainer.model.generator.named_parameters()}
+    discriminator = {k: v.clone() for k, v in trainer.model.discriminator.named_parameters()}
+    trainer.run_phase("D")
+    assert all(torch.equal(v, generator[k]) for k, v in trainer.model.generator.named_parameters())
+    assert not all(torch.equal(v, discriminator[k]) for k, v in trainer.model.discriminator.named_parameters())
+    assert trainer.global_step == 0
+    with pytest.raises(KeyError, match="no phase 'E'"):
+        trainer.run_phase("E")
+    trainer.finish()
+
+
 def _loader(config, root):
     from multigan.core.data import BatchLoader
 
