@@ -65,7 +65,10 @@ class SweepResult:
     quality_higher_is_better: bool = True  # records written before NLL axes: BLEU, precision
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if data["quality_higher_is_better"]:  # the default is left out: older records write back unchanged
+            del data["quality_higher_is_better"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SweepResult:
