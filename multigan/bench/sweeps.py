@@ -87,6 +87,8 @@ def run_sweep(model: GANModel, option: str, values: list[float], config: EvalCon
     for value in values:
         results = evaluator(model, **{option: value})
         points.append(SweepPoint(value, {name: result.value for name, result in results.items()}))
-        protocol = {name: results[name].protocol for name in (axes.quality, axes.diversity)}
+        # the protocol of the sweep, not of one point: the swept value itself is in each point
+        protocol = {name: {k: v for k, v in results[name].protocol.items() if k != option}
+                    for name in (axes.quality, axes.diversity)}
     return SweepResult(option, axes.quality, axes.diversity, axes.diversity_higher_is_better, points, protocol,
                        axes.quality_higher_is_better)

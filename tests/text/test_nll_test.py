@@ -77,3 +77,16 @@ def test_nll_test_refuses_other_data_and_temperatures_at_or_below_zero(oracle_fi
             model.sample(4, torch.Generator().manual_seed(0), temperature=temperature)
         with pytest.raises(TextModelError, match="temperature must be > 0"):
             model.token_nll(torch.zeros(2, 5, dtype=torch.long), temperature=temperature)
+
+
+def test_a_temperature_sweep_on_the_oracle_draws_nll_oracle_against_nll_test(oracle_file, tmp_path, monkeypatch):
+    from multigan.bench.sweeps import run_sweep
+
+    context = oracle_context(oracle_file, tmp_path, monkeypatch)
+    model = oracle_as_model(context)
+    config = EvalConfig(metrics=["nll_oracle", "nll_test", "bleu"], n_samples=200, batch_size=100)
+    sweep = run_sweep(model, "temperature", [0.5, 1.0, 2.0], config, context)
+    assert (sweep.quality, sweep.diversity, sweep.quality_higher_is_better) == ("nll_oracle", "nll_test", False)
+    oracle = [point.metrics["nll_oracle"] for point in sweep.points]
+    assert oracle == sorted(oracle)  # colder samples are likelier under the oracle
+    assert "temperature" not in sweep.protocol["nll_test"] and sweep.protocol["nll_test"]["sequences"] == 200
