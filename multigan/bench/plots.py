@@ -23,7 +23,9 @@ DPI = 80
 CURVE_METRICS = ("fd_norm", "fid", "bleu4", "fad_classifier", "nll_oracle", "nll_gen", "modes_covered",
                  "reverse_kl")  # the first 3 present are drawn
 AXIS_NAMES = {"bleu4": "BLEU-4 (quality, higher is better)", "self_bleu4": "self-BLEU-4 (lower is more diverse)",
-              "precision": "precision (quality)", "recall": "recall (diversity)"}
+              "precision": "precision (quality)", "recall": "recall (diversity)",
+              "nll_oracle": "NLL_oracle (quality, lower is better)",
+              "nll_test": "NLL_test (diversity: held-out NLL, lower is better)"}
 
 
 def png(figure: Any) -> bytes:
@@ -83,7 +85,8 @@ def quality_diversity_figure(report: Report, option: str) -> tuple[bytes, str, s
     axes.set_title(f"{modality}: {quality} vs {diversity} over {option}", fontsize=10)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=7)
-    better = "up and to the left" if not first.diversity_higher_is_better else "up and to the right"
+    better = (f"{'up' if first.quality_higher_is_better else 'down'} and to the "
+              f"{'right' if first.diversity_higher_is_better else 'left'}")
     caption = (f"Each swept run's curve: mean ± std over seeds at each {option} (labels); markers: every "
                f"{modality} run at its default sampling. Better is {better}; a run beats the baseline only if its "
                f"point lies beyond the curve.")

@@ -46,6 +46,9 @@ class SuiteError(UserError):
 
     def __init__(self, source: str, problems: list[str]):
         self.problems = problems
+        if len(problems) == 1:  # one mistake, one line
+            super().__init__(f"{source}: {problems[0]} (nothing was trained)")
+            return
         super().__init__(f"{source}: {len(problems)} problem(s); nothing was trained:\n"
                          + "\n".join(f"  - {p}" for p in problems))
 
@@ -206,8 +209,12 @@ def parse_sweeps(raw: Any, problems: list[str]) -> dict[str, list[float]]:
     sweeps = {}
     for option, values in raw.items():
         if not isinstance(values, list) or len(values) < 2 or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values):
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             problems.append(f"sweeps.{option} must be a list of at least 2 positive numbers, got {values!r}")
+            continue
+        if not all(v > 0 for v in values):  # temperature: softmax(logits / T); truncation: |z| <= T
+            problems.append(f"sweeps.{option}: every value must be > 0, got "
+                            f"{', '.join(f'{v:g}' for v in values if not v > 0)} in {values}")
             continue
         sweeps[option] = [float(v) for v in values]
     return sweeps

@@ -136,7 +136,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
         raise UserError("multigan bench needs a SUITE and --out DIR (or --report-only DIR); suites are in "
                         "recipes/bench/")
     try:
-        result = bench(args.suite, args.out, args.data_root, inline=args.inline)
+        result = bench(args.suite, args.out, args.data_root, inline=args.inline, seeds=args.seeds)
     except KeyboardInterrupt:
         print("multigan: interrupted; rerun the same command to continue (finished runs are kept)", file=sys.stderr)
         raise SystemExit(130) from None

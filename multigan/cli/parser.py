@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--data-root", metavar="DIR", help="datasets root (default: $MULTIGAN_DATA, else ./data)")
     bench.add_argument("--inline", action="store_true", help="train the runs in this process rather than one "
                        "process each (faster start; peak memory is then the whole bench's)")
+    bench.add_argument("--seeds", type=lambda text: [int(v) for v in text.split(",")], metavar="S,S",
+                       help="train only these of the suite's seeds (a partial bench, e.g. one seed on a CPU budget)")
     cache = commands.add_parser("cache", help="list or clear the cache: decoded folders, classifiers, statistics")
     cache.add_argument("action", nargs="?", choices=("list", "clear"), default="list")
     cache.add_argument("kinds", nargs="*", metavar="KIND", help="clear only these: rows, classifiers, "

@@ -199,11 +199,11 @@ class Translator(ABC):
 
 
 class TokenScorer(ABC):
-    """A sequence model that scores real token sequences: NLL-gen."""
+    """A sequence model that scores real token sequences: NLL-gen, and NLL-test at a sampling temperature."""
 
     @abstractmethod
-    def token_nll(self, tokens: Tensor, batch_size: int = 1000) -> float:
-        """Mean per-token -log p_model of `tokens` (N, L)."""
+    def token_nll(self, tokens: Tensor, batch_size: int = 1000, temperature: float = 1.0) -> float:
+        """Mean per-token -log p_model of `tokens` (N, L), p_model = softmax(logits / temperature)."""
 
 
 class FitsData(ABC):

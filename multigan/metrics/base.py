@@ -75,6 +75,9 @@ class EvalContext:
     cache_dir: Path  # reference statistics and trained feature extractors live here
     device: torch.device
     evaluation: int = 0  # counts the evaluations run with this context: metrics key per-evaluation shared work by it
+    # the model's sampling options the current samples were drawn with (set by the Evaluator at each call, e.g.
+    # {"temperature": 0.7}): a likelihood metric scores data under the same tempered model (nll_test)
+    sampling: dict[str, float] = field(default_factory=dict, compare=False)
     shared: SharedWork = field(default_factory=SharedWork, init=False, repr=False, compare=False)
     datasets: dict[str, Dataset] = field(default_factory=dict, init=False, repr=False, compare=False)  # by split
 

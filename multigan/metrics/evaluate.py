@@ -66,6 +66,7 @@ class Evaluator:
         if not self.config.metrics:
             return {}
         self.context.evaluation += 1
+        self.context.sampling = dict(sampling)
         samples = self._samples(model, sampling) if self.needs_samples else {}
         if not is_main_process():
             return {}

@@ -121,14 +121,16 @@ class TextGAN(GANModel, TokenScorer):
         return F.cross_entropy(logits.flatten(0, 1).float(), tokens.flatten())
 
     @torch.no_grad()
-    def token_nll(self, tokens: Tensor, batch_size: int = 1000) -> float:
-        """Mean per-token -log p_generator of `tokens` (N, L): NLL-gen on the test split."""
+    def token_nll(self, tokens: Tensor, batch_size: int = 1000, temperature: float = 1.0) -> float:
+        """Mean per-token -log p of `tokens` (N, L) under p = softmax(logits / temperature), the distribution
+        `sample(temperature=...)` draws from: NLL-gen on the test split at 1, NLL-test of a temperature sweep."""
+        check_temperature(temperature)
         total = 0.0
         with evaluating(self.generator):
             for chunk in tokens.split(batch_size):
                 chunk = chunk.to(self.device)
-                logits = self.generator(teacher_inputs(chunk, self.bos_id))
-                total += F.cross_entropy(logits.flatten(0, 1).float(), chunk.flatten(), reduction="sum").item()
+                logits = self.generator(teacher_inputs(chunk, self.bos_id)).float() / temperature  # (B, L, V)
+                total += F.cross_entropy(logits.flatten(0, 1), chunk.flatten(), reduction="sum").item()
         return total / tokens.numel()
 
     def fake_tokens(self, n: int) -> Tensor:
@@ -138,8 +140,15 @@ class TextGAN(GANModel, TokenScorer):
 
     def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None,
                temperature: float = 1.0) -> Batch:
+        check_temperature(temperature)
         tokens = generate(self.generator, n, self.max_len, self.bos_id, generator, self.device, temperature)
         return {"tokens": tokens}
+
+
+def check_temperature(temperature: float) -> None:
+    """softmax(logits / T) needs T > 0: T = 0 divides by zero, T < 0 inverts the ranking of the tokens."""
+    if not temperature > 0:
+        raise TextModelError(f"temperature must be > 0 (softmax(logits / T)), got {temperature}")
 
 
 @contextmanager

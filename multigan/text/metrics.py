@@ -4,6 +4,8 @@
     self_bleu   Texygen self-BLEU-2..5 of the first `eval.self_bleu_samples` generated sentences
     nll_gen     mean per-token -log p_generator of the reference split (all L positions, EOS/PAD included)
     nll_oracle  mean per-token -log p_oracle of the generated sequences (data: oracle only)
+    nll_test    mean per-token -log p_model of held-out oracle sequences, p_model at the samples' temperature
+                (data: oracle only): with nll_oracle, Caccia et al. 2020's quality (nll_oracle) / diversity (nll_test)
 """
 from __future__ import annotations
 
@@ -114,3 +116,26 @@ class NLLGen(Metric):
         protocol = {"split": self.config.reference_split, "sequences": len(self.tokens),
                     "tokens_per_sequence": self.tokens.shape[1], "per": "token (all positions, EOS/PAD included)"}
         return {"nll_gen": MetricValue(model.token_nll(self.tokens), False, protocol)}
+
+
+@METRICS.register("nll_test")
+class NLLTest(NLLGen):
+    """Caccia et al. 2020's NLL_test: the first `eval.n_samples` sequences of the oracle's held-out split (a second
+    fixed-seed draw from the oracle, see OracleData) scored under the model at the temperature its samples were
+    drawn with, softmax(logits / T); at T = 1 it is nll_gen on those sequences. With the oracle as the model and
+    its own samples as the split it equals nll_oracle, the check that the two axes share one scale."""
+
+    def __init__(self, config: EvalConfig, context: EvalContext):
+        super().__init__(config, context)
+        if not isinstance(context.dataset(config.reference_split), OracleData):
+            raise TextMetricError(f"nll_test needs data.name: oracle; this run's data is '{context.data_name}'")
+        self.tokens = self.tokens[: config.n_samples]  # (n, L): the CPU budget's n, named in the protocol
+
+    def compute(self, samples: Batch, model: GANModel | None = None) -> dict[str, MetricValue]:
+        if not isinstance(model, TokenScorer):
+            raise TextMetricError(f"nll_test needs a text model with token_nll(); {type(model).__name__} has none")
+        temperature = float(self.context.sampling.get("temperature", 1.0))
+        protocol = {"split": self.config.reference_split, "sequences": len(self.tokens),
+                    "tokens_per_sequence": self.tokens.shape[1], "temperature": temperature,
+                    "per": "token", "held_out": "oracle samples, data seed + 1"}
+        return {"nll_test": MetricValue(model.token_nll(self.tokens, temperature=temperature), False, protocol)}
