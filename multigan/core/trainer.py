@@ -72,6 +72,8 @@ class Trainer(Checkpointing):
                        config.batch_size) if config.ema and model.ema_network else None
         self.stage_index = self.stage_step = self.global_step = 0
         self.best_value: float | None = None
+        self.clock_spent = 0.0  # train.time_clock seconds trained before this process (restore sets it)
+        self._clock_origin: float | None = None  # the clock's reading when clock_used() was 0 (set by start)
         self._trainable: tuple[str, ...] | None = None
         self._phases: tuple[int, list[Phase]] | None = None  # (stage index, its phases)
         self.scalars = DeviceScalars()
@@ -82,16 +84,20 @@ class Trainer(Checkpointing):
 
     # --- the loop: `fit`, or an app's own pace (start, step / run_phase, finish) ------------------------------
     def fit(self) -> None:
-        self.start()
-        clock = training_clock(self.config.time_clock)
-        deadline = clock() + self.config.time_limit if self.config.time_limit > 0 else None
+        self.start()  # the time budget counts the run's training before a resume too (clock_spent)
+        deadline = self._clock_origin + self.config.time_limit if self.config.time_limit > 0 else None
+        limit = f"train.time_limit ({self.config.time_limit:g} {self.config.time_clock} s)"
         try:
-            while not self.done:
-                if self._advance(lambda: self._out_of_time(deadline, clock)):
-                    limit = f"{self.config.time_limit:g} {self.config.time_clock} s"
-                    self.logger.message(f"train.time_limit ({limit}) at step {self.global_step} of "
-                                        f"{self.total_steps}; the run ends here")
-                    break
+            resumed = self.clock_spent > 0 and not self.done
+            if resumed and deadline is not None and any_rank(self._clock() >= deadline, self.device):
+                self.logger.message(f"{limit} was used up by step {self.global_step}, the checkpoint this run "
+                                    "resumed from; nothing more to train")
+            else:
+                while not self.done:
+                    if self._advance(lambda: self._out_of_time(deadline, self._clock)):
+                        self.logger.message(f"{limit} at step {self.global_step} of {self.total_steps}; the run "
+                                            "ends here")
+                        break
         finally:
             self.finish()
         barrier()  # the files are complete when any rank returns
@@ -103,6 +109,12 @@ class Trainer(Checkpointing):
         self.logger = RunLogger(self.run_dir, self.total_steps, self.global_step, progress=self._progress,
                                 write=self.main)
         self._last_log_time, self._last_log_step = time.perf_counter(), self.global_step
+        self._clock = training_clock(self.config.time_clock)
+        self._clock_origin = self._clock() - self.clock_spent
+
+    def clock_used(self) -> float:
+        """Seconds of train.time_clock this run has trained, its part before a resume included."""
+        return self._clock() - self._clock_origin if self._clock_origin is not None else self.clock_spent
 
     def finish(self) -> None:
         self.logger.close()

@@ -32,6 +32,7 @@ class Checkpointing:
             "loader": self.loader.state_dict(),
             "position": [self.stage_index, self.stage_step, self.global_step],
             "best_value": self.best_value,
+            "clock_spent": self.clock_used(),  # train.time_limit's budget spent: a resume gets the rest
         }
         stage = self.stages[min(self.stage_index, len(self.stages) - 1)].name
         meta = {**self.meta, "global_step": self.global_step, "stage": stage}
@@ -51,6 +52,7 @@ class Checkpointing:
         self.loader.load_state_dict(state["loader"])
         self.stage_index, self.stage_step, self.global_step = (int(x) for x in state["position"])
         self.best_value = state["best_value"]
+        self.clock_spent = float(state.get("clock_spent", 0.0))  # checkpoints older than it: a whole budget
         self.updater.load_state_dict(state.get("scalers", {}))
         self._restore_rng(state, folder)
 

@@ -174,3 +174,32 @@ def test_a_time_limit_ends_the_run_as_its_last_step_would(tmp_path, clock):
     assert [p.name for p in ckpt.list_checkpoints(run / "checkpoints")] == ["step-0000001"]
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000001.png"]
     assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()] == [1]
+
+
+def test_a_resumed_run_gets_what_is_left_of_its_time_limit(tmp_path):
+    config = tiny_config(steps=50, time_limit=1e-9, time_clock="cpu")  # up after the first step
+    run = api.train(config, out=tmp_path / "run", progress=False)
+    spent = ckpt.load_train_state(run / "checkpoints" / "step-0000001")["clock_spent"]
+    assert spent > 1e-9  # the checkpoint carries the CPU seconds the run trained
+    api.train(config, resume=run, progress=False)  # nothing left of the budget: no step more
+    assert [p.name for p in ckpt.list_checkpoints(run / "checkpoints")] == ["step-0000001"]
+    assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()] == [1]
+
+
+def test_a_resumed_run_with_budget_left_trains_on_and_counts_its_first_part(tmp_path, monkeypatch):
+    config = tiny_config(steps=8, checkpoint_every=4, time_limit=1e6)
+    original = Trainer._train_step
+
+    def crash_at_step_6(self, *args):
+        if self.global_step == 6:
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(Trainer, "_train_step", crash_at_step_6)
+    with pytest.raises(KeyboardInterrupt):
+        api.train(config, out=tmp_path / "run", progress=False)
+    monkeypatch.setattr(Trainer, "_train_step", original)
+    first = ckpt.load_train_state(tmp_path / "run" / "checkpoints" / "step-0000004")["clock_spent"]
+    api.train(config, resume=tmp_path / "run", progress=False)
+    last = ckpt.load_train_state(tmp_path / "run" / "checkpoints" / "step-0000008")["clock_spent"]
+    assert 0 < first < last
