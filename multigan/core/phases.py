@@ -110,6 +110,11 @@ class GANModel(nn.Module, metaclass=ABCMeta):
         """Per-optimiser LR schedulers, stepped once per training step; none by default."""
         return {}
 
+    def sample_protocol(self) -> dict[str, Any]:
+        """How this model's samples are made now, beyond the sampling options: every sample-based metric's protocol
+        gets it (PGGAN: the growth level it samples at); nothing by default."""
+        return {}
+
     def check_batch_size(self, batch_size: int, world: int = 1) -> None:
         """Refuse a global `train.batch_size` shared by `world` processes that the model cannot split (PacGAN's
         packs) with a one-line `UserError`, before training starts; any size by default."""

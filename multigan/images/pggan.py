@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -129,6 +130,13 @@ class PGGAN(ImageGAN):
         if phase == "D":  # logged: how far the networks have grown
             scalars = {**scalars, "level": self.growth.level.float(), "alpha": self.growth.alpha.clone()}
         return loss, scalars
+
+    def sample_protocol(self) -> dict[str, Any]:
+        """Metrics read a grown-so-far G: the level, its fade-in alpha and the size it draws before upsampling."""
+        size = self.info.shape[-1]
+        return {"growth_level": int(self.growth.level), "growth_levels": self.levels,
+                "growth_alpha": round(float(self.growth.alpha), 4), "sampled_resolution": self.resolution(),
+                "upsampled_to": [size, size] if self.resolution() != size else None}
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None,

@@ -71,11 +71,12 @@ class Evaluator:
         if not is_main_process():
             return {}
         results: dict[str, MetricValue] = {}
+        made = model.sample_protocol()
         for metric in self.metrics.values():
             values = metric.compute(samples, model)
             if metric.needs_samples:
                 for value in values.values():
-                    value.protocol.update(sample_seed=self.config.seed, sample_seeds=self.sample_seeds)
+                    value.protocol.update(sample_seed=self.config.seed, sample_seeds=self.sample_seeds, **made)
             results.update(values)
         return results
 

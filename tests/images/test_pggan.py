@@ -63,6 +63,15 @@ def test_reals_are_pooled_and_faded_to_the_level_being_trained():
     assert float(scalars["level"]) == 1 and float(scalars["alpha"]) == 0.5
 
 
+def test_the_protocol_of_its_samples_names_the_level_they_were_drawn_at():
+    model = tiny()
+    model.on_step("adversarial", 6, 100)  # level 1 of 2 (8 px), half faded in
+    assert model.sample_protocol() == {"growth_level": 1, "growth_levels": 2, "growth_alpha": 0.5,
+                                       "sampled_resolution": 8, "upsampled_to": [16, 16]}
+    model.on_step("adversarial", 99, 100)  # past the schedule: full size
+    assert model.sample_protocol()["sampled_resolution"] == 16 and model.sample_protocol()["upsampled_to"] is None
+
+
 def test_samples_come_at_the_data_resolution_at_every_level():
     model = tiny()
     model.on_step("adversarial", 0, 100)

@@ -19,6 +19,9 @@ class NoiseImages:
     def sample(self, n: int, generator: torch.Generator, shift: float = 0.0) -> dict[str, torch.Tensor]:
         return {"image": torch.tanh(torch.randn(n, 1, 16, 16, generator=generator) + shift)}  # (n, 1, 16, 16)
 
+    def sample_protocol(self) -> dict[str, str]:
+        return {"made_by": "noise"}  # a model's word on how its samples are made joins every protocol
+
 
 def test_per_batch_shards_together_are_the_one_process_set():
     model = NoiseImages()
@@ -52,6 +55,7 @@ def test_protocol_names_the_sample_seeds(quadrant_context):
     per_batch = Evaluator(config(sample_seeds="per_batch"), quadrant_context)(NoiseImages())["fid"]
     assert stream.protocol["sample_seeds"] == "stream" and per_batch.protocol["sample_seeds"] == "per_batch"
     assert stream.protocol["sample_seed"] == per_batch.protocol["sample_seed"] == 12345
+    assert stream.protocol["made_by"] == per_batch.protocol["made_by"] == "noise"
     assert stream.value != per_batch.value  # two different sample sets of the same generator
 
 
