@@ -62,6 +62,7 @@ class NormalisedFrechet(Metric):
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
         self.session = agnostic_session(config, context)
+        self.session.check_frechet_counts("fd_norm", floor=True)  # its scale is set by the real-vs-real floor
         self.modality_plugin = MODALITIES.get(context.info.modality)  # trivial_samples: part of the Modality contract
 
     @classmethod

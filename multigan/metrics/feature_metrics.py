@@ -33,11 +33,14 @@ class FeatureMetric(Metric):
     name: ClassVar[str]
     results: ClassVar[dict[str, bool]]  # result name -> higher is better
     extractor: ClassVar[str | None] = None  # None: eval.features
+    frechet: ClassVar[bool] = False  # a Fréchet distance: needs more samples than feature dimensions
 
     def __init__(self, config: EvalConfig, context: EvalContext):
         super().__init__(config, context)
         (extractor,) = self.extractors(config, context.info.modality)
         self.session = feature_session(config, context, extractor)
+        if self.frechet:
+            self.session.check_frechet_counts(self.name, floor=config.real_floor)
 
     @classmethod
     def extractors(cls, config: EvalConfig, modality: str) -> tuple[str, ...]:
@@ -82,6 +85,7 @@ class FID(FeatureMetric):
 
     name = "fid"
     results = {"fid": False}
+    frechet = True
 
     def score(self, generated: FeatureSet, reference: FeatureSet) -> dict[str, float]:
         return {"fid": frechet_score(generated, reference)}

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from multigan.core.phases import Batch, Dataset
 from multigan.metrics.base import EvalContext
 from multigan.metrics.config import EvalConfig
-from multigan.metrics.frechet import MetricError, RunningStats, check_finite
+from multigan.metrics.frechet import MetricError, RunningStats, check_enough_samples, check_finite
 from multigan.metrics.stats_cache import StatsCache, canonical_key
 from multigan.registry import FEATURE_INPUTS
 
@@ -241,6 +241,22 @@ class FeatureSession:
                  "reference_split": reference_split, "reference_fingerprint": reference_fingerprint,
                  "n_reference": len(reference), "settings": canonical_key(settings)}
         return self.cache.get_or_compute_values("floor", parts, lambda: score(self.real(split, n), reference))
+
+    def check_frechet_counts(self, metric: str, floor: bool) -> None:
+        """Before any training: a Fréchet distance needs more samples than feature dimensions in the generated set,
+        the reference split and the floor's split; a run whose evaluation would refuse them is refused at once,
+        not after its training."""
+        n = self.config.n_samples
+        counts = ((n, "generated samples (eval.n_samples)"),
+                  (min(len(self.context.dataset(self.config.reference_split)), n),
+                   f"reference samples (the {self.config.reference_split} split)"))
+        if floor:
+            counts += ((self.floor_count(n), f"real-vs-real samples (the {self.floor_split} split)"),)
+        for count, what in counts:
+            try:
+                check_enough_samples(count, self.extractor.feature_dim, what)
+            except MetricError as error:
+                raise MetricError(f"eval.metrics: {metric}: {error}") from None
 
     def floor_count(self, n_generated: int) -> int:
         return min(n_generated, len(self.context.dataset(self.floor_split)))

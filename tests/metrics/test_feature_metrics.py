@@ -123,6 +123,16 @@ def test_fid_on_too_few_samples_says_so(shared_cache, make_quadrant_context):
         score(build(["fid"], CONFIG, context), samples)
 
 
+@pytest.mark.parametrize("name", ["fid", "fd_norm"])
+def test_a_frechet_metric_that_could_not_score_is_refused_when_built(name, shared_cache, make_quadrant_context):
+    # built before training starts: a run must not train for an hour and then fail at its evaluation
+    context = make_quadrant_context(shared_cache)
+    config = EvalConfig(metrics=[name], n_samples=200, batch_size=64, classifier_epochs=10)
+    with pytest.raises(MetricError, match=rf"eval.metrics: {name}: only 200 generated samples \(eval.n_samples\) "
+                                          "for 256-d features.*KID"):
+        METRICS.get(name)(config, context)
+
+
 def test_nan_samples_are_a_clear_error(shared_cache, make_quadrant_context):
     context = make_quadrant_context(shared_cache)
     images = reference_images(context)["image"].clone()
