@@ -83,8 +83,8 @@ def test_explicit_stages_must_add_up_to_the_budget(write_suite):
     assert "add up to 3 steps; the budget is 2" in problem
 
 
-@pytest.mark.parametrize("name", ["tiny", "text_vs_image", "all_modalities", "data_efficient", "toy_mode_collapse",
-                                  "oracle_temperature"])
+@pytest.mark.parametrize("name", ["tiny", "text_vs_image", "all_modalities", "data_efficient", "data_efficient_long",
+                                  "toy_mode_collapse", "oracle_temperature"])
 def test_the_shipped_suites_validate(name):
     suite, planned = load_suite(name)
     assert find_suite(name).read_text().startswith("#")  # the header comment
