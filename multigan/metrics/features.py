@@ -225,9 +225,12 @@ class FeatureSession:
             self._real[split, len(index)] = FeatureSet.from_arrays(arrays)
         return self._real[split, len(index)]
 
+    def reference_count(self) -> int:
+        """How many reference examples the metrics read: eval.n_samples, or the whole split when it is smaller."""
+        return min(len(self.context.dataset(self.config.reference_split)), self.config.n_samples)
+
     def reference(self) -> FeatureSet:
-        split = self.config.reference_split
-        return self.real(split, min(len(self.context.dataset(split)), self.config.n_samples))
+        return self.real(self.config.reference_split, self.reference_count())
 
     def floor(self, metric: str, n_generated: int, score: Callable[[FeatureSet, FeatureSet], dict[str, float]],
               settings: dict[str, Any]) -> dict[str, float]:
@@ -248,8 +251,7 @@ class FeatureSession:
         not after its training."""
         n = self.config.n_samples
         counts = ((n, "generated samples (eval.n_samples)"),
-                  (min(len(self.context.dataset(self.config.reference_split)), n),
-                   f"reference samples (the {self.config.reference_split} split)"))
+                  (self.reference_count(), f"reference samples (the {self.config.reference_split} split)"))
         if floor:
             counts += ((self.floor_count(n), f"real-vs-real samples (the {self.floor_split} split)"),)
         for count, what in counts:
@@ -263,7 +265,7 @@ class FeatureSession:
 
     def protocol(self, n_generated: int) -> dict[str, Any]:
         return {**self.extractor.protocol(self.shape), "n_generated": n_generated,
-                "n_reference": min(len(self.context.dataset(self.config.reference_split)), self.config.n_samples),
+                "n_reference": self.reference_count(),
                 "reference_split": self.config.reference_split, "floor_split": self.floor_split,
                 "subset_seed": self.config.seed,
                 **{key: self.context.info.extra[key] for key in ("data_check",) if key in self.context.info.extra}}
