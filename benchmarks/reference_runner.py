@@ -12,17 +12,24 @@ evaluating `--generator` (e.g. `netG`, `self.generator`) in the script's frame t
 it (so its BatchNorm buffers stay the script's) and draws `--n` samples from N(0, 1) latents of `--latent-shape`
 with a fixed seed, in the module mode the script leaves it in (these scripts make their own previews in train
 mode, with batch statistics), in batches of `--batch`. The sampling time is taken off the clock. After the last
-mark the script is stopped. Each mark is written as `mark-SSSSSS.SSSs.pt` (samples as float32 on the CPU, the
-seconds and optimizer steps it had), through a temporary file and a rename.
+mark the script is stopped. Where a reference is configured by editing a Python module (wavegan-pytorch's
+params.py), `--module-set params.window_length=16384` sets the value on the imported module before the script's
+`from params import *`; `--librosa-compat` gives back two librosa functions removed since the reference was
+written (librosa.output.write_wav as soundfile.write, librosa.display.waveplot as waveshow). Each mark is written
+as `mark-SSSSSS.SSSs.pt` (samples as float32 on the CPU, the seconds and optimizer steps it had), through a
+temporary file and a rename.
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
+import importlib
 import os
 import runpy
 import sys
 import time
+import types
 from pathlib import Path
 
 import torch
@@ -101,10 +108,32 @@ def arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--batch", type=int, default=64, help="sampling batch")
     parser.add_argument("--seed", type=int, default=0, help="the latents' seed (the same at every mark)")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--module-set", nargs="+", default=[], metavar="MODULE.NAME=LITERAL",
+                        help="values set on the script's configuration module before it runs")
+    parser.add_argument("--librosa-compat", action="store_true", help="librosa.output.write_wav, display.waveplot")
     if "--" in argv:
         split = argv.index("--")
         return parser.parse_args(argv[:split]), argv[split + 1:]
     return parser.parse_args(argv), []
+
+
+def set_module_values(settings: list[str]) -> None:
+    """`params.window_length=16384`: imported once here, the script's `from params import *` then copies it."""
+    for setting in settings:
+        target, _, literal = setting.partition("=")
+        module_name, _, name = target.rpartition(".")
+        setattr(importlib.import_module(module_name), name, ast.literal_eval(literal))
+
+
+def librosa_compat() -> None:
+    import librosa
+    import librosa.display
+    import soundfile
+
+    if not hasattr(librosa, "output"):
+        librosa.output = types.SimpleNamespace(write_wav=lambda path, y, sr, **_: soundfile.write(path, y, sr))
+    if not hasattr(librosa.display, "waveplot"):
+        librosa.display.waveplot = librosa.display.waveshow
 
 
 def main() -> None:
@@ -114,6 +143,9 @@ def main() -> None:
     hook = register_optimizer_step_post_hook(MarkSampler(script, args))
     sys.argv = [str(script), *script_args]
     sys.path.insert(0, str(script.parent))  # its own imports (models.py, params.py) as when run from its folder
+    set_module_values(args.module_set)
+    if args.librosa_compat:
+        librosa_compat()
     try:
         runpy.run_path(str(script), run_name="__main__")
         print("[reference_runner] the script ended before the last mark", flush=True)

@@ -57,7 +57,7 @@ def test_the_adapter_samples_an_unmodified_script_at_its_marks_and_stops_it(tmp_
 
 
 def test_time_to_reach_interpolates_between_marks():
-    curve = [{"seconds": 60.0, "fid": 100.0}, {"seconds": 120.0, "fid": 40.0}, {"seconds": 240.0, "fid": 20.0}]
+    curve = [{"seconds": 60.0, "value": 100.0}, {"seconds": 120.0, "value": 40.0}, {"seconds": 240.0, "value": 20.0}]
     assert time_to_reach(curve, 100.0) == 60.0  # reached at the first mark
     assert time_to_reach(curve, 70.0) == 90.0  # halfway from 100 to 40
     assert time_to_reach(curve, 30.0) == 180.0
