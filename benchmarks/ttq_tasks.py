@@ -88,7 +88,7 @@ TASKS = {
                                "--outf", "{out}"], lambda root, data, _: fashion_as_mnist(root, data)),
         # it reads ../../data/mnist from its own folder
         "pytorch-gan": Reference("implementations/dcgan/dcgan.py", "generator", "100", [],
-                                 lambda root, _, script: fashion_as_mnist(root, script / ".." / ".." / "data" / "mnist")),
+                                 lambda root, _, script: fashion_as_mnist(root, script.parents[1] / "data" / "mnist")),
     }, images_at_our_size),
     "fsdd": Task("wavegan_digits", "fad_classifier", 1000, {
         # params.py is its configuration: the data folder, and 16,384 samples (1.02 s at 16 kHz, the WaveGAN
