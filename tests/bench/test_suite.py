@@ -83,7 +83,7 @@ def test_explicit_stages_must_add_up_to_the_budget(write_suite):
     assert "add up to 3 steps; the budget is 2" in problem
 
 
-@pytest.mark.parametrize("name", ["tiny", "text_vs_image", "all_modalities", "data_efficient", "data_efficient_long",
+@pytest.mark.parametrize("name", ["tiny", "text_vs_image", "all_modalities", "data_efficient", "data_efficient_long", "amp_quality",
                                   "toy_mode_collapse", "oracle_temperature"])
 def test_the_shipped_suites_validate(name):
     suite, planned = load_suite(name)
