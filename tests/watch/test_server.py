@@ -165,11 +165,11 @@ def test_the_command_prints_the_url_serves_and_stops_on_ctrl_c(watched):
         match = re.fullmatch(rf"watching 1 run\(s\) under {re.escape(str(watched))}: "
                              r"(http://127\.0\.0\.1:(\d+)/)  \(Ctrl-C stops\)\n", line)
         assert match, line
-        connection = http.client.HTTPConnection("127.0.0.1", int(match[2]), timeout=10)
+        connection = http.client.HTTPConnection("127.0.0.1", int(match[2]), timeout=60)
         connection.request("GET", "/")
         assert connection.getresponse().status == 200
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=10)
+        out, err = process.communicate(timeout=60)
     finally:
         process.kill()
     assert process.returncode == 0 and err == "multigan: watch stopped\n", err
