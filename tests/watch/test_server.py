@@ -168,6 +168,7 @@ def test_the_command_prints_the_url_serves_and_stops_on_ctrl_c(watched):
         connection = http.client.HTTPConnection("127.0.0.1", int(match[2]), timeout=60)
         connection.request("GET", "/")
         assert connection.getresponse().status == 200
+        connection.close()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     finally:
