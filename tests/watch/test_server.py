@@ -158,8 +158,11 @@ def test_an_address_that_cannot_be_served_is_one_line(watched, capsys):
 
 def test_the_command_prints_the_url_serves_and_stops_on_ctrl_c(watched):
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    # Ctrl-C as a terminal sends it: SIGINT handled by default in the child even where this test runs with SIGINT
+    # ignored (a background job of a shell without job control), which the child would inherit and never stop
     process = subprocess.Popen([sys.executable, "-m", "multigan", "watch", str(watched), "--port", "0"], cwd=REPO,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = process.stdout.readline()
         match = re.fullmatch(rf"watching 1 run\(s\) under {re.escape(str(watched))}: "
