@@ -16,27 +16,20 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import torch
 
-from harness import device_name, line_intervals, recipe_step_seconds
+from harness import device_name, line_intervals, recipe_step_seconds, reference_files
 
 PROGRESS = rb"\]\[\d+/\d+\] Loss_D"  # "[epoch/niter][i/len] Loss_D: ..." once per iteration
 
 
 def their_main(examples: Path, work: Path) -> Path:
     """dcgan/main.py from a checkout or a bare mirror, copied under `work`."""
-    if (examples / "HEAD").is_file() and not (examples / "dcgan").is_dir():  # a bare mirror
-        archive = subprocess.run(["git", f"--git-dir={examples}", "archive", "HEAD", "dcgan/main.py"], check=True,
-                                 capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
-    else:
-        (work / "dcgan").mkdir()
-        (work / "dcgan" / "main.py").write_bytes((examples / "dcgan" / "main.py").read_bytes())
+    reference_files(examples, ["dcgan/main.py"], work)
     return work / "dcgan"
 
 

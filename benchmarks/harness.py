@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -111,6 +112,24 @@ def step_flops(loop: Loop) -> float:
     with counter:
         loop.steps(1)
     return float(counter.total)
+
+
+def reference_files(repository: Path, paths: list[str], work: Path) -> None:
+    """`paths` (files or folders) of another project, from a checkout or a bare git mirror, copied under `work` in
+    the same layout: its files are never in this repository."""
+    work.mkdir(parents=True, exist_ok=True)
+    if (repository / "HEAD").is_file() and (repository / "objects").is_dir():  # a bare mirror: no work tree
+        archive = subprocess.run(["git", f"--git-dir={repository}", "archive", "HEAD", *paths], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
+        return
+    for path in paths:
+        target = work / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if (repository / path).is_dir():
+            shutil.copytree(repository / path, target, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(repository / path, target)
 
 
 def line_intervals(command: list[str], cwd: Path, threads: int, pattern: bytes, count: int) -> list[float]:

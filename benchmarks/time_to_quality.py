@@ -28,31 +28,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import torch
 
-from harness import device_name
+from harness import device_name, reference_files
 from ttq_tasks import TASKS, Task
 
 HERE = Path(__file__).resolve().parent
-
-
-def checkout(repository: Path, path: str, work: Path) -> Path:
-    """`path` of a checkout or a bare mirror, copied under `work` (the reference's files are never in this repo)."""
-    work.mkdir(parents=True, exist_ok=True)
-    if (repository / "HEAD").is_file() and not (repository / path).exists():  # a bare mirror
-        archive = subprocess.run(["git", f"--git-dir={repository}", "archive", "HEAD", str(Path(path).parent)],
-                                 check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
-    else:
-        target = work / Path(path).parent
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(repository / Path(path).parent, target, dirs_exist_ok=True)
-    return work / path
 
 
 def environment(threads: int) -> dict[str, str]:
@@ -62,7 +47,8 @@ def environment(threads: int) -> dict[str, str]:
 def run_reference(task: Task, side: str, repository: Path, args: argparse.Namespace) -> None:
     reference = task.references[side]
     work = args.out / side
-    script = checkout(repository, reference.script, work / "code")
+    reference_files(repository, [str(Path(reference.script).parent)], work / "code")  # the script and its modules
+    script = work / "code" / reference.script
     reference.prepare(args.data_root, work / "data", script.parent)
     fill = {"data": work / "data", "out": work / "output"}
     flags = [flag.format(**fill) for flag in reference.flags]

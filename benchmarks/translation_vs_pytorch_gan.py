@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import torch
 
-from harness import device_name, line_intervals, recipe_step_seconds
+from harness import device_name, line_intervals, recipe_step_seconds, reference_files
 
 SETTINGS = {  # model: (their script, their flags, our recipe, our overrides)
     "pix2pix": ("pix2pix", ["--dataset_name", "facades"], "pix2pix_facades",
@@ -36,12 +35,7 @@ BATCH = rb"\[Batch \d+/"  # one progress line per iteration
 
 def prepare(pytorch_gan: Path, data_root: Path, work: Path) -> Path:
     """Their implementations/ and a data/ of links in their layouts, under `work`."""
-    if (pytorch_gan / "HEAD").is_file() and not (pytorch_gan / "implementations").is_dir():  # a bare mirror
-        archive = subprocess.run(["git", f"--git-dir={pytorch_gan}", "archive", "HEAD", "implementations/pix2pix",
-                                  "implementations/cyclegan"], check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
-    else:
-        subprocess.run(["cp", "-r", str(pytorch_gan / "implementations"), str(work)], check=True)
+    reference_files(pytorch_gan, ["implementations/pix2pix", "implementations/cyclegan"], work)
     data = work / "data"
     data.mkdir()
     (data / "facades").symlink_to((data_root / "facades").resolve())
