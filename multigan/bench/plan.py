@@ -91,9 +91,13 @@ def apply_suite(config: RunConfig, suite: Suite, spec: RunSpec, where: str, prob
         problems.append(f"{where}: a {modality} run, but metrics: has no '{modality}' list")
         return None
     budget = suite.budget
-    steps = budget.steps or sum(s.steps for s in config.train.stage_list())  # the clock alone: the recipe's steps
-    stages = budget_stages(config, steps, any(o.startswith("train.stages") for o in spec.overrides) or not budget.steps,
-                           where, problems)
+    own_stages = any(o.startswith("train.stages") for o in spec.overrides)
+    if not budget.steps and not budget.wall_clock_s and not own_stages:
+        problems.append(f"{where}: the budget has neither: give steps (per run, all stages) or wall_clock_s (seconds "
+                        "of training per run), or set this run's train.stages")
+        return None
+    steps = budget.steps or sum(s.steps for s in config.train.stage_list())  # the clock or the run: its own steps
+    stages = budget_stages(config, steps, own_stages or not budget.steps, where, problems)
     try:
         values = {**{f.name: getattr(config.eval, f.name) for f in dataclasses.fields(EvalConfig)},
                   **suite.eval.get(modality, {})}

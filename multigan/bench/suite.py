@@ -55,7 +55,8 @@ class SuiteError(UserError):
 
 @dataclass
 class Budget:
-    steps: int = 0  # training steps of every run, all stages together; 0: each recipe's own (with wall_clock_s)
+    steps: int = 0  # training steps of every run, all stages together; 0: each run's own (with wall_clock_s, or
+    #                 where every run sets its train.stages: the same steps for runs compared at one step count)
     wall_clock_s: float = 0.0  # seconds of training per run (train.time_limit); 0: none
     clock: str = "wall"  # how wall_clock_s counts: wall | cpu (each run's CPU seconds: fair on a shared machine)
     evals: int = 4  # evaluations per run, evenly spaced over its steps, the last at the end: the curves
@@ -162,9 +163,7 @@ def parse_budget(raw: Any, problems: list[str]) -> Budget:
             return budget
     if budget.clock not in ("wall", "cpu"):
         problems.append(f"budget.clock must be wall or cpu, got {budget.clock!r}")
-    if not budget.steps and not budget.wall_clock_s:
-        problems.append("budget: give steps (per run, all stages), wall_clock_s (seconds of training per run), or both")
-    elif budget.steps and budget.evals > budget.steps:
+    if budget.steps and budget.evals > budget.steps:
         problems.append(f"budget.evals ({budget.evals}) cannot exceed budget.steps ({budget.steps})")
     return budget
 

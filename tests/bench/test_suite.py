@@ -132,3 +132,11 @@ def test_a_cpu_clock_budget_counts_each_runs_cpu_seconds(write_suite):
 def test_a_budget_needs_steps_or_a_clock(write_suite):
     (problem,) = problems_of(write_suite(image_suite(budget={"evals": 2})))
     assert "give steps" in problem and "wall_clock_s" in problem
+
+
+def test_runs_that_set_their_own_stages_need_no_budget_steps(write_suite):
+    stages = "train.stages=[{name: adversarial, steps: 6}]"
+    raw = image_suite(budget={"evals": 1}, metrics={"image": ["fid"]},
+                      runs=[{"name": "dcgan", "recipe": "dcgan_digits", "set": [*TINY_DCGAN, stages]}])
+    _, planned = load_suite(str(write_suite(raw)))
+    assert planned[0].config.train.steps == 6 and planned[0].config.train.time_limit == 0
