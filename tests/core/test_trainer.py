@@ -53,7 +53,7 @@ def _assert_same(a, b):
         assert a == b
 
 
-@pytest.mark.parametrize("extra", [{}, {"ema": 0.9, "grad_clip": 1.0}])
+@pytest.mark.parametrize("extra", [{}, {"ema": 0.9, "grad_clip": 1.0}, {"amp": "bf16"}])  # bf16: autocast on CPU
 def test_killed_run_resumes_bit_exactly(tmp_path, monkeypatch, extra):
     config = tiny_config(steps=8, checkpoint_every=4, **extra)
     straight = api.train(config, out=tmp_path / "straight", progress=False)
