@@ -87,6 +87,9 @@ class PGGAN(ImageGAN):
         super().__init__(config, info)
         self.growth = GrowthState(config.images_per_phase, levels)
         self._set_growth(0, 1.0)
+        # a checkpoint's growth reaches G and D too: a loaded run samples at the level it grew to, not at 4 px
+        self.growth.register_load_state_dict_post_hook(
+            lambda growth, _keys: self._set_growth(int(growth.level), float(growth.alpha)))
 
     def build_networks(self, info: DataInfo, num_classes: int) -> tuple[nn.Module, nn.Module]:
         c, channels = self.config, info.shape[0]

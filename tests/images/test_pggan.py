@@ -79,6 +79,19 @@ def test_samples_come_at_the_data_resolution_at_every_level():
     assert model.sample(3, torch.Generator().manual_seed(0))["image"].shape == (3, 1, 16, 16)
 
 
+def test_a_loaded_checkpoint_draws_at_the_level_and_alpha_it_grew_to():
+    trained = tiny()
+    trained.on_step("adversarial", 6, 100)  # level 1, half faded in
+    loaded = tiny()
+    for name, network in loaded.networks().items():
+        network.load_state_dict(trained.networks()[name].state_dict())
+    for network in (loaded.generator, loaded.discriminator):
+        assert (network.level, network.alpha) == (1, 0.5)
+    trained.eval(), loaded.eval()
+    draw = [m.sample(3, torch.Generator().manual_seed(0))["image"] for m in (trained, loaded)]
+    assert torch.equal(draw[0], draw[1])
+
+
 def test_resuming_with_another_growth_schedule_is_refused():
     saved = tiny().networks()["growth"].state_dict()
     other = tiny(images_per_phase=64)
