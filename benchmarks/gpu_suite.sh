@@ -48,6 +48,10 @@ part wavegan_paper_sample 30 python3 -m multigan sample "$RUN" --n 16 --out "$RU
 cd benchmarks
 part dcgan 130 python3 throughput.py --model dcgan --device cuda --resolution 64 --channels 3 --batch-size 256 \
   --steps 20 --blocks 3 --warmup 5 --peak-tflops "$PEAK"
+# the CPU recipe's DCGAN (28 px, batch 64): launch-bound on a GPU, where CUDA graphs (compile_mode reduce-overhead)
+# should pay most; the "all" loop also checks compile + channels_last together
+part dcgan_small 150 python3 throughput.py --model dcgan --device cuda --steps 20 --blocks 3 --warmup 5 \
+  --peak-tflops "$PEAK"
 # why multigan's DCGAN step trailed the plain loop on the H200 (x0.84 at stop 18): launches, syncs, host vs device
 part dcgan_profile 60 python3 step_profile.py --model dcgan --device cuda --resolution 64 --channels 3 \
   --batch-size 256 --steps 5 --warmup 5

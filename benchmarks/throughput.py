@@ -14,8 +14,9 @@ Models and their default shapes (override with --batch-size / --resolution / --l
   gumbel    gumbel_coco's LSTM and RelGAN D at V 5,000, L 20, batch 64, 5 D updates per step
 Loops: plain (hand-written eager fp32 loop, plain Adam, same networks; benchmarks/*_plain / *_throughput.py),
 multigan (defaults: fused Adam), +bf16, +channels_last (2-D conv nets only), +compile, all (every switch that
-applies). MFU = counted FLOPs per step (torch.utils.flop_counter: matrix products and convolutions) x steps/s /
---peak-tflops (dense bf16 of the chip: 989 for an H100/H200 SXM), printed for every loop when a peak is given.
+applies); on CUDA also +compile(reduce-overhead) and all(reduce-overhead) (torch.compile's CUDA graphs).
+MFU = counted FLOPs per step (torch.utils.flop_counter: matrix products and convolutions) x steps/s / --peak-tflops
+(dense bf16 of the chip: 989 for an H100/H200 SXM), printed for every loop when a peak is given.
 """
 from __future__ import annotations
 
@@ -127,6 +128,9 @@ def loops_for(case: Case, args: argparse.Namespace, device: torch.device) -> dic
     if args.skip_compile:
         del switches["+compile"]
     switches["all"] = {k: v for s in switches.values() for k, v in s.items()}
+    if device.type == "cuda" and not args.skip_compile:  # CUDA graphs: for small nets whose steps are launch-bound
+        switches["+compile(reduce-overhead)"] = {"compile": True, "compile_mode": "reduce-overhead"}
+        switches["all(reduce-overhead)"] = {**switches["all"], "compile_mode": "reduce-overhead"}
     loops: dict[str, Loop] = {"plain": case.plain(copy.deepcopy(case.model))}
     for name, chosen in switches.items():
         loops[name] = TrainerLoop(copy.deepcopy(case.model), case.data, case.batch_size, device, case.stage,

@@ -19,6 +19,7 @@ from multigan.core.distributed import LaunchError
 
 log = logging.getLogger("multigan")
 AMP_MODES = ("none", "bf16", "fp16", "auto")
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # the CPU instructions that compute bf16 products natively
 
 
@@ -127,8 +128,14 @@ def check_compiler(device: torch.device) -> None:
                           "install one or set train.compile: false")
 
 
-def compile_networks(networks: dict[str, nn.Module], device: torch.device) -> None:
-    """torch.compile every network's forward in place (`Module.compile` does not wrap, so checkpoint keys stay).
+def check_compile_mode(mode: str) -> None:
+    if mode not in COMPILE_MODES:
+        raise LaunchError(f"train.compile_mode must be one of {', '.join(COMPILE_MODES)}, got '{mode}'")
+
+
+def compile_networks(networks: dict[str, nn.Module], device: torch.device, mode: str = "default") -> None:
+    """torch.compile every network's forward in place (`Module.compile` does not wrap, so checkpoint keys stay),
+    in torch.compile's `mode` ("default": its own default).
 
     The trainer freezes a network with `requires_grad_(False)` while the other player trains. By default dynamo
     skips the tensor guards of a module's parameters while the module's parameter dict is unchanged, and
@@ -137,10 +144,11 @@ def compile_networks(networks: dict[str, nn.Module], device: torch.device) -> No
     Keeping those guards costs a few microseconds per call and makes each network compile one graph per phase."""
     import torch._dynamo.config
 
+    check_compile_mode(mode)
     check_compiler(device)
     torch._dynamo.config.skip_tensor_guards_with_matching_dict_tags = False
     for net in networks.values():
-        net.compile()
+        net.compile(mode=None if mode == "default" else mode)
 
 
 def device_description(device: torch.device) -> str:

@@ -24,6 +24,9 @@ class TrainConfig:
     amp: str = "none"  # none | bf16 (autocast) | fp16 (autocast + loss scaling, CUDA only) | auto (bf16 where native)
     channels_last: bool = False  # NHWC memory layout for 4-D inputs and conv weights (faster convs on GPU)
     compile: bool = False  # torch.compile every network
+    # torch.compile's mode: default | reduce-overhead (CUDA graphs: one launch replays a whole forward, for small
+    # nets whose steps are launch-bound) | max-autotune | max-autotune-no-cudagraphs
+    compile_mode: str = "default"
     cudnn_benchmark: bool = True  # CUDA: time each convolution shape's algorithms once, keep the fastest
     fused_adam: bool = True  # rebuild the models' Adam/AdamW with fused=True where the device has the kernel
     sync_batchnorm: bool = True  # under torchrun, BatchNorm statistics over the global batch (core/sync_batchnorm)

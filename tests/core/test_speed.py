@@ -116,6 +116,20 @@ def test_compile_without_a_cpu_compiler_is_one_line(capsys, monkeypatch):
     assert code == 1 and len(lines) == 1 and "needs a C++ compiler" in lines[0]
 
 
+def test_an_unknown_compile_mode_is_one_line_even_with_compile_off(capsys):
+    code, lines = run_cli(capsys, "train.compile_mode=reduce_overhead", "train.device=cpu")
+    assert code == 1 and len(lines) == 1
+    assert "train.compile_mode must be one of default, reduce-overhead" in lines[0] and "reduce_overhead" in lines[0]
+
+
+@pytest.mark.parametrize("mode, passed", [("default", None), ("reduce-overhead", "reduce-overhead")])
+def test_the_compile_mode_reaches_torch_compile(monkeypatch, mode, passed):
+    modes = []
+    monkeypatch.setattr(nn.Module, "compile", lambda self, **kwargs: modes.append(kwargs["mode"]))
+    speed.compile_networks({"generator": nn.Linear(2, 2), "discriminator": nn.Linear(2, 1)}, torch.device("cpu"), mode)
+    assert modes == [passed, passed]
+
+
 @pytest.mark.parametrize("grad_clip", [0.0, 0.5])
 def test_fp16_loss_scaling_takes_the_unscaled_step(grad_clip):
     # The fp16 path (scale, unscale for clipping, scaler.step, update) on the CPU's GradScaler, without fp16
