@@ -22,8 +22,9 @@ from multigan.core.files import file_sha256, write_json_atomic, write_text_atomi
 from multigan.core.phases import Batch, DataInfo, FitsData, FolderTranslatingModality, GANModel, Translator
 from multigan.core.previews import PreviewWriter
 from multigan.core.sampling import generate
-from multigan.core.speed import check_amp, check_compiler, configure_threads, resolve_amp
+from multigan.core.speed import check_amp, check_compile_mode, check_compiler, configure_threads, resolve_amp
 from multigan.core.sync_batchnorm import convert_sync_batchnorm
+from multigan.core.train_config import TrainConfig
 from multigan.core.trainer import Trainer
 from multigan.errors import UserError
 from multigan.export import ConfidenceFilter, Export, ExportPlan, ExportRequest
@@ -65,7 +66,7 @@ def train(config: RunConfig, data_root: str | Path | None = None, out: str | Pat
     """Train `config` into a new run folder, or continue the run in `resume` from its latest checkpoint.
     Under torchrun every process calls this; they join one process group and rank 0 writes the run folder."""
     device = select_device(config.train.device)
-    check_launch(config.train.batch_size, config.train.amp, device)
+    check_launch(config.train, device)
     if config.train.compile:
         check_compiler(device)
     with process_group(device):
@@ -80,20 +81,22 @@ def prepare_training(config: RunConfig, data_root: str | Path | None = None, out
     """The Trainer `train` would run (same run folder, weights, data order and RNG), not started: for an app that
     paces training itself (the interactive lab): `start()`, then `step()` or `run_phase(name)`, then `finish()`."""
     device = select_device(config.train.device)
-    check_launch(config.train.batch_size, config.train.amp, device)
+    check_launch(config.train, device)
     if world_size() > 1:
         raise LaunchError("an app that steps a run itself trains in one process; launch it without torchrun")
     configure_threads(config.train.threads, 1)
     return _trainer(config, data_root, out, resume, overwrite, False, device)
 
 
-def check_launch(batch_size: int, amp: str, device: torch.device) -> None:
-    """Settings that must fit the launch, checked on every rank before any process group exists."""
-    world = world_size()
+def check_launch(train: TrainConfig, device: torch.device) -> None:
+    """Settings that must fit the launch, checked on every rank before any process group exists or any file is
+    written."""
+    world, batch_size = world_size(), train.batch_size
     if batch_size < 1 or batch_size % world:
         raise LaunchError(f"train.batch_size is the global batch, split evenly across the {world} processes of "
                           f"this launch: {batch_size} does not divide by {world}; use a multiple of {world}")
-    check_amp(amp, device)
+    check_amp(train.amp, device)
+    check_compile_mode(train.compile_mode)
 
 
 def _trainer(config: RunConfig, data_root: str | Path | None, out: str | Path | None, resume: str | Path | None,

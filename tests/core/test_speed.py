@@ -2,6 +2,7 @@
 checks that fail before anything starts."""
 import json
 import logging
+from pathlib import Path
 
 import pytest
 import torch
@@ -120,6 +121,7 @@ def test_an_unknown_compile_mode_is_one_line_even_with_compile_off(capsys):
     code, lines = run_cli(capsys, "train.compile_mode=reduce_overhead", "train.device=cpu")
     assert code == 1 and len(lines) == 1
     assert "train.compile_mode must be one of default, reduce-overhead" in lines[0] and "reduce_overhead" in lines[0]
+    assert not Path("unused").exists()  # refused before the run folder is made
 
 
 @pytest.mark.parametrize("mode, passed", [("default", None), ("reduce-overhead", "reduce-overhead")])
