@@ -28,8 +28,8 @@ from multigan.core.ema import EMA
 from multigan.core.files import write_json_atomic
 from multigan.core.logging import DeviceScalars, NonFiniteLossError, RunLogger
 from multigan.core.phases import GANModel, Phase, PreviewingDataset
-from multigan.core.speed import (autocast, check_amp, check_compile_mode, compile_networks, configure_cudnn,
-                                 fuse_optimizers, resolve_amp, training_clock)
+from multigan.core.speed import (autocast, check_amp, compile_networks, configure_cudnn, fuse_optimizers, resolve_amp,
+                                 training_clock)
 from multigan.core.train_config import StageConfig, TrainConfig
 from multigan.core.trainer_state import Checkpointing
 from multigan.core.update import Updater
@@ -79,7 +79,6 @@ class Trainer(Checkpointing):
         self.scalars = DeviceScalars()
         self._checked_step = 0  # losses were finite up to this step
         self._progress = progress and self.main
-        check_compile_mode(config.compile_mode)
         if config.compile:
             compile_networks(self.networks, self.device, config.compile_mode)
 
