@@ -2,7 +2,6 @@
 checks that fail before anything starts."""
 import json
 import logging
-from pathlib import Path
 
 import pytest
 import torch
@@ -43,24 +42,29 @@ def test_compiled_networks_train_with_finite_losses(tmp_path):
     assert all(isinstance(v, float) and 0 < v < 100 for v in losses(run))
 
 
-def run_cli(capsys, *overrides) -> tuple[int, list[str]]:
-    code = cli.main(["train", "dcgan_digits", "--out", "unused", "--set", *overrides])
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("multigan: error")]
-    return code, lines
+@pytest.fixture
+def run_cli(capsys, tmp_path):
+    """Launch dcgan_digits into tmp_path/run (never the working folder, should a check let it through): exit code
+    and the error lines."""
+    def run(*overrides: str) -> tuple[int, list[str]]:
+        code = cli.main(["train", "dcgan_digits", "--out", str(tmp_path / "run"), "--set", *overrides])
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("multigan: error")]
+        return code, lines
+    return run
 
 
-def test_fp16_on_a_cpu_is_one_line(capsys):
-    code, lines = run_cli(capsys, "train.amp=fp16", "train.device=cpu")
+def test_fp16_on_a_cpu_is_one_line(run_cli):
+    code, lines = run_cli("train.amp=fp16", "train.device=cpu")
     assert code == 1 and len(lines) == 1 and "fp16 needs a CUDA device" in lines[0]
 
 
-def test_a_global_batch_that_does_not_split_across_the_processes_is_one_line_from_rank_0(capsys, monkeypatch):
+def test_a_global_batch_that_does_not_split_across_the_processes_is_one_line_from_rank_0(run_cli, monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "0")
-    code, lines = run_cli(capsys, "train.batch_size=15")
+    code, lines = run_cli("train.batch_size=15")
     assert code == 1 and len(lines) == 1 and "15 does not divide by 2" in lines[0]
     monkeypatch.setenv("RANK", "1")  # the same check fails on every rank; only rank 0 prints it
-    assert run_cli(capsys, "train.batch_size=15") == (1, [])
+    assert run_cli("train.batch_size=15") == (1, [])
 
 
 def test_fused_adam_replaces_plain_adam_and_takes_the_same_steps():
@@ -111,17 +115,17 @@ def test_sync_batchnorm_is_plain_batchnorm_in_one_process_with_the_same_state_ke
     torch.testing.assert_close(net[1].running_var, reference[1].running_var)
 
 
-def test_compile_without_a_cpu_compiler_is_one_line(capsys, monkeypatch):
+def test_compile_without_a_cpu_compiler_is_one_line(run_cli, monkeypatch):
     monkeypatch.setattr(speed.shutil, "which", lambda name: None)
-    code, lines = run_cli(capsys, "train.compile=true", "train.device=cpu")
+    code, lines = run_cli("train.compile=true", "train.device=cpu")
     assert code == 1 and len(lines) == 1 and "needs a C++ compiler" in lines[0]
 
 
-def test_an_unknown_compile_mode_is_one_line_even_with_compile_off(capsys):
-    code, lines = run_cli(capsys, "train.compile_mode=reduce_overhead", "train.device=cpu")
+def test_an_unknown_compile_mode_is_one_line_even_with_compile_off(run_cli, tmp_path):
+    code, lines = run_cli("train.compile_mode=reduce_overhead", "train.device=cpu")
     assert code == 1 and len(lines) == 1
     assert "train.compile_mode must be one of default, reduce-overhead" in lines[0] and "reduce_overhead" in lines[0]
-    assert not Path("unused").exists()  # refused before the run folder is made
+    assert not (tmp_path / "run").exists()  # refused before the run folder is made
 
 
 @pytest.mark.parametrize("mode, passed", [("default", None), ("reduce-overhead", "reduce-overhead")])
