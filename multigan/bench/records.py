@@ -16,6 +16,8 @@ from multigan.bench.sweeps import SweepResult
 from multigan.metrics.base import MetricValue
 
 RECORD = "bench_run.json"  # a RunRecord in each run's folder, written last by its process: there when the run ended
+TRANSLATIONS_TIMED = 256  # a translator's images/s is timed on this many inputs, not eval.n_samples (10,000 by
+#                          default: minutes of 128 px translations on a CPU, for the same rate)
 Curve = list[tuple[int, float]]  # (step, value) of one result at every evaluation, in step order
 
 

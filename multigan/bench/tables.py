@@ -9,7 +9,7 @@ import math
 
 from multigan.bench.parts import Table
 from multigan.bench.published import PublishedRow
-from multigan.bench.records import Report, SeedSummary, SuiteRun
+from multigan.bench.records import TRANSLATIONS_TIMED, Report, SeedSummary, SuiteRun
 from multigan.bench.runner import RUNS
 from multigan.bench.stability import NO_EVALUATIONS, Spread
 from multigan.registry import METRICS
@@ -173,7 +173,8 @@ def cost_table(report: Report) -> Table:
     card = [f"budget: {budget_text(report)}",
             "train wall s: the whole training, its evaluations included; one-time caches shared by the seeds (the "
             "domain classifier, real-data features) are built before the clock starts",
-            f"samples/s: generating eval.n_samples after training; peak memory: {memory}", *software_lines(report)]
+            f"samples/s: generating eval.n_samples after training (a translation model: translating "
+            f"{TRANSLATIONS_TIMED} inputs); peak memory: {memory}", *software_lines(report)]
     return Table("Cost", ["run", "train wall s", "samples/s", "peak MiB", "device"], rows, card)
 
 

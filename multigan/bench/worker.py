@@ -19,13 +19,15 @@ from typing import Any
 import torch
 
 from multigan import __version__, api
-from multigan.bench.records import RECORD, Curve, RunCost, RunRecord, RunRequest, SamplePreview
+from multigan.bench.records import (RECORD, TRANSLATIONS_TIMED, Curve, RunCost, RunRecord, RunRequest,
+                                    SamplePreview)
 from multigan.bench.stability import cost, peak_memory_bytes
 from multigan.bench.sweeps import run_sweep
 from multigan.core import checkpoint as ckpt
 from multigan.core.data import resolve_data_root
 from multigan.core.distributed import preserved_rng, select_device
 from multigan.core.files import write_json_atomic, write_text_atomic
+from multigan.core.phases import Translator
 from multigan.core.speed import device_description
 from multigan.errors import UserError
 from multigan.core.sampling import generate
@@ -78,13 +80,27 @@ def gallery(run_dir: Path, modality: str) -> SamplePreview | None:
 
 
 def sampling_speed(model: Any, n: int, batch_size: int, seed: int) -> float:
-    """Samples per second of `generate` (n samples, batches of `batch_size`), synchronised on CUDA."""
+    """Samples per second of `generate` (n samples, batches of `batch_size`), synchronised on CUDA. A translation
+    model (pix2pix, CycleGAN) samples from inputs, not noise: it is timed translating n inputs."""
     start = time.perf_counter()
     with preserved_rng():
-        generate(model, n, seed, batch_size)
+        if isinstance(model, Translator):
+            translate_random_inputs(model, n, seed, batch_size)
+        else:
+            generate(model, n, seed, batch_size)
     if model.device.type == "cuda":
         torch.cuda.synchronize(model.device)
     return n / (time.perf_counter() - start)
+
+
+@torch.no_grad()
+def translate_random_inputs(model: Translator, n: int, seed: int, batch_size: int) -> None:
+    """n translations in the default direction of uniform inputs of the data's shape, in batches of `batch_size`:
+    a conv translator's cost does not depend on what its pixels show, so no test images need to be read."""
+    generator = torch.Generator(model.device).manual_seed(seed)
+    for start in range(0, n, batch_size):
+        shape = (min(batch_size, n - start), *model.info.shape)  # (B, C, H, W)
+        model.translate(torch.rand(shape, generator=generator, device=model.device) * 2 - 1)
 
 
 def warm_caches(config: Any, data_root: str | None) -> None:
@@ -109,7 +125,7 @@ def execute(request: RunRequest) -> RunRecord:
     wall = time.perf_counter() - start
     config, model, folder = api.load_run(run_dir, device=config.train.device)
     evaluation = json.loads((run_dir / "eval.json").read_text(encoding="utf-8")) if config.eval.metrics else {}
-    n = config.eval.n_samples
+    n = min(config.eval.n_samples, TRANSLATIONS_TIMED) if isinstance(model, Translator) else config.eval.n_samples
     speed = sampling_speed(model, n, config.eval.batch_size, config.eval.seed)
     # samples/s of generating after training (the wall time is training's): not n / wall
     measured = dataclasses.replace(cost(wall, None, peak_memory_bytes(model.device), device_description(model.device)),
