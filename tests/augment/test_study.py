@@ -129,6 +129,6 @@ def test_unconditional_gan_is_refused(tmp_path, capsys):
 
 
 def test_the_shipped_studies_load():
-    for name in ("fashion_dcgan_cond", "fsdd_wavegan_cond"):
+    for name in ("fashion_dcgan_cond", "fsdd_wavegan_cond", "fsdd_specgan_cond"):
         study = load_study(name)
         assert study.gan.recipe and study.seeds >= 3 and len(study.budgets) >= 2
