@@ -79,18 +79,21 @@ def gallery(run_dir: Path, modality: str) -> SamplePreview | None:
     return SamplePreview("spectrograms" if modality == "audio" else "images", last.name)
 
 
-def sampling_speed(model: Any, n: int, batch_size: int, seed: int) -> float:
-    """Samples per second of `generate` (n samples, batches of `batch_size`), synchronised on CUDA. A translation
-    model (pix2pix, CycleGAN) samples from inputs, not noise: it is timed translating n inputs."""
+def sampling_speed(model: Any, n: int, batch_size: int, seed: int) -> tuple[float, int]:
+    """(samples per second, samples timed) of `generate` (n samples, batches of `batch_size`), synchronised on CUDA.
+    A translation model (pix2pix, CycleGAN) samples from inputs, not noise: it is timed translating
+    min(n, TRANSLATIONS_TIMED) inputs."""
+    translator = isinstance(model, Translator)
+    n = min(n, TRANSLATIONS_TIMED) if translator else n
     start = time.perf_counter()
     with preserved_rng():
-        if isinstance(model, Translator):
+        if translator:
             translate_random_inputs(model, n, seed, batch_size)
         else:
             generate(model, n, seed, batch_size)
     if model.device.type == "cuda":
         torch.cuda.synchronize(model.device)
-    return n / (time.perf_counter() - start)
+    return n / (time.perf_counter() - start), n
 
 
 @torch.no_grad()
@@ -125,8 +128,7 @@ def execute(request: RunRequest) -> RunRecord:
     wall = time.perf_counter() - start
     config, model, folder = api.load_run(run_dir, device=config.train.device)
     evaluation = json.loads((run_dir / "eval.json").read_text(encoding="utf-8")) if config.eval.metrics else {}
-    n = min(config.eval.n_samples, TRANSLATIONS_TIMED) if isinstance(model, Translator) else config.eval.n_samples
-    speed = sampling_speed(model, n, config.eval.batch_size, config.eval.seed)
+    speed, n = sampling_speed(model, config.eval.n_samples, config.eval.batch_size, config.eval.seed)
     # samples/s of generating after training (the wall time is training's): not n / wall
     measured = dataclasses.replace(cost(wall, None, peak_memory_bytes(model.device), device_description(model.device)),
                                    samples_per_s=speed)

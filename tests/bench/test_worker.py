@@ -22,6 +22,7 @@ def test_a_translation_model_is_timed_translating_inputs(name, monkeypatch):
     translate = model.translate
     monkeypatch.setattr(model, "translate", lambda x, direction=None: shapes.append(tuple(x.shape)) or translate(x))
     state = torch.random.get_rng_state()
-    speed = worker.sampling_speed(model, 5, 2, seed=0)
+    speed, timed = worker.sampling_speed(model, 5, 2, seed=0)
     assert speed > 0 and shapes == [(2, 3, 32, 32), (2, 3, 32, 32), (1, 3, 32, 32)]  # 5 inputs, batches of 2
+    assert timed == 5 and worker.sampling_speed(model, 10_000, 2, seed=0)[1] == worker.TRANSLATIONS_TIMED
     assert torch.equal(torch.random.get_rng_state(), state)  # timing draws nothing from the training stream
